@@ -1,0 +1,64 @@
+"""Keep the built book self-contained: plotly.js served locally, and no external requests.
+
+* Pages with an interactive plotly figure get ``_static/plotly/plotly.min.js``, copied from the
+  installed ``plotly`` package (so nothing is downloaded and the 4.6 MB file is not committed).
+* After the build, every HTML page is scanned for resources loaded from another host
+  (``<script src>``, ``<link href>``, ``<img src>``, ``<iframe src>``, CSS ``url()``); each one is a
+  warning, so a build with ``-W`` fails if the book would need the network to display.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+from pathlib import Path
+from typing import Any
+
+from sphinx.util import logging
+
+logger = logging.getLogger(__name__)
+
+PLOTLY_JS = "plotly/plotly.min.js"
+_EXTERNAL = re.compile(
+    r"""<(?:script|img|iframe|source|audio|video)\b[^>]*\bsrc=["'](https?:)?//[^"']+["']"""
+    r"""|<link\b[^>]*\bhref=["'](https?:)?//[^"']+["']"""
+    r"""|url\(\s*["']?(https?:)?//""",
+    re.IGNORECASE,
+)
+
+
+def _plotly_source() -> Path:
+    import plotly
+
+    return Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
+
+
+def _page_context(app: Any, pagename: str, templatename: str, context: dict, doctree: Any) -> None:
+    body = context.get("body", "") or ""
+    if "plotly-graph-div" in body:
+        app.add_js_file(PLOTLY_JS)
+        app.env.hlmkit_needs_plotly = True
+
+
+def _finished(app: Any, exc: Exception | None) -> None:
+    if exc is not None or app.builder.format != "html":
+        return
+    out = Path(app.outdir)
+    target = out / "_static" / PLOTLY_JS
+    target.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(_plotly_source(), target)
+    for page in sorted(out.rglob("*.html")):
+        if "_static" in page.parts or "_sources" in page.parts:
+            continue
+        text = page.read_text(encoding="utf-8", errors="replace")
+        for m in _EXTERNAL.finditer(text):
+            logger.warning(
+                "%s loads an external resource (%s); the book must display offline",
+                page.relative_to(out), m.group(0)[:120],
+            )
+
+
+def setup(app: Any) -> dict[str, Any]:
+    app.connect("html-page-context", _page_context)
+    app.connect("build-finished", _finished)
+    return {"parallel_read_safe": True, "parallel_write_safe": True}

@@ -1,0 +1,118 @@
+"""Printing numbers and tables the way R does, so that output can be compared with the notes."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+
+
+def _sig_needed(x: float, digits: int) -> tuple[int, int]:
+    """(number of significant digits needed, decimal exponent) of x shown with ``digits`` digits."""
+    if x == 0 or not math.isfinite(x):
+        return 1, 0
+    r = float(f"{abs(x):.{digits - 1}e}")
+    e = math.floor(math.log10(r))
+    mant = f"{r:.{digits - 1}e}".split("e")[0].replace(".", "").rstrip("0")
+    return max(len(mant), 1), e
+
+
+def format_r(values: Sequence[float] | np.ndarray, digits: int = 7) -> list[str]:
+    """Format a numeric vector like R's ``format``/``print``: common decimals, ``digits`` significant.
+
+    Examples
+    --------
+    >>> from hlmkit._rprint import format_r
+    >>> format_r([12.604679, 0.47119414])
+    ['12.6046790', ' 0.4711941']
+    """
+    vals = np.asarray(values, dtype=float)
+    finite = vals[np.isfinite(vals)]
+    if finite.size == 0:
+        return ["NA" if np.isnan(v) else ("Inf" if v > 0 else "-Inf") for v in vals]
+    rgt = 0
+    for v in finite:
+        nsig, e = _sig_needed(float(v), digits)
+        rgt = max(rgt, nsig - e - 1)
+    rgt = min(rgt, 15)
+    small = [abs(v) for v in finite if v != 0]
+    use_sci = bool(small) and rgt >= 15 and min(small) < 1e-4
+    if use_sci:
+        nsig = max(_sig_needed(float(v), digits)[0] for v in finite)
+        out = [f"{v:.{max(nsig - 1, 0)}e}".replace("e-0", "e-").replace("e+0", "e+") for v in vals]
+    else:
+        out = [f"{v:.{rgt}f}" if np.isfinite(v) else "NA" for v in vals]
+    width = max(len(s) for s in out)
+    return [s.rjust(width) for s in out]
+
+
+def format_p(p: Sequence[float] | np.ndarray, digits: int = 5) -> list[str]:
+    """p-values rounded to ``digits`` decimals, shown as ``<.00001`` when they round to 0 (spida2)."""
+    out = []
+    for v in np.asarray(p, dtype=float):
+        if np.isnan(v):
+            out.append("NA")
+        elif round(v, digits) == 0:
+            out.append("<." + "0" * (digits - 1) + "1")
+        else:
+            out.append(f"{round(v, digits):.{digits}f}".rstrip("0").rstrip(".") or "0")
+    return out
+
+
+def table_r(frame: pd.DataFrame, digits: int = 7, formatted: dict[str, list[str]] | None = None) -> str:
+    """Print a DataFrame as R prints a numeric matrix: each column formatted on its own."""
+    formatted = dict(formatted or {})
+    cols: dict[str, list[str]] = {}
+    for c in frame.columns:
+        if c in formatted:
+            cols[str(c)] = formatted[c]
+        else:
+            s = frame[c]
+            if pd.api.types.is_numeric_dtype(s.dtype) and not pd.api.types.is_bool_dtype(s.dtype):
+                if pd.api.types.is_integer_dtype(s.dtype):
+                    cols[str(c)] = [str(v) for v in s]
+                else:
+                    cols[str(c)] = format_r(s.to_numpy(dtype=float), digits)
+            else:
+                cols[str(c)] = [str(v) for v in s]
+    index = [str(i) for i in frame.index]
+    iw = max([len(i) for i in index] + [0])
+    header = " " * iw
+    lines = []
+    widths = {c: max(len(c), *(len(v) for v in vals)) if vals else len(c) for c, vals in cols.items()}
+    for c in cols:
+        header += " " + c.rjust(widths[c])
+    lines.append(header)
+    for k, name in enumerate(index):
+        row = name.ljust(iw)
+        for c, vals in cols.items():
+            row += " " + vals[k].rjust(widths[c])
+        lines.append(row)
+    return "\n".join(lines)
+
+
+def abbreviate(name: str, minlength: int = 6) -> str:
+    """R's ``abbreviate``: drop lower-case vowels, then lower-case letters, from the right.
+
+    Examples
+    --------
+    >>> from hlmkit._rprint import abbreviate
+    >>> abbreviate("(Intercept)"), abbreviate("SectorPublic")
+    ('(Intr)', 'SctrPb')
+    """
+    if len(name) <= minlength:
+        return name
+    chars = list(name)
+
+    def droppable(i: int, pool: str) -> bool:
+        return i > 0 and chars[i] in pool and chars[i - 1] != " "
+
+    for pool in ("aeiou", "abcdefghijklmnopqrstuvwxyz"):
+        i = len(chars) - 1
+        while len(chars) > minlength and i > 0:
+            if droppable(i, pool):
+                del chars[i]
+            i -= 1
+    return "".join(chars[: max(minlength, 1)]) if len(chars) > minlength else "".join(chars)

@@ -1,0 +1,115 @@
+"""Helpers for the book's pages: glue values into the prose, and check numbers against R.
+
+The book checks itself while it builds. Each number the notes or the lab print is compared with
+the value our code computes, in a hidden cell, with :func:`check_printed`: the build fails if they
+disagree. Numbers quoted in the prose are inserted with :func:`glue`, never typed.
+
+Outside a Jupyter Book build (a notebook in JupyterLab, a script) :func:`glue` still works: it
+falls back to storing the value when myst-nb is not installed.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from decimal import Decimal
+from typing import Any
+
+import numpy as np
+
+__all__ = ["glue", "check", "check_printed", "printed_decimals", "GLUED"]
+
+#: Values glued in this session (also when myst-nb is not available).
+GLUED: dict[str, Any] = {}
+
+
+def _plain(value: Any) -> Any:
+    """numpy scalars become Python scalars (formatted glue fails on ``np.float64`` reprs)."""
+    if isinstance(value, np.generic):
+        return value.item()
+    return value
+
+
+def glue(name: str, value: Any, display: bool = False) -> Any:
+    """Make ``value`` available to the prose as ``{glue:text}`name:.3f` `` (myst-nb's glue).
+
+    numpy scalars are converted to plain Python numbers first; figures are glued as they are.
+    Returns the (converted) value.
+    """
+    value = _plain(value)
+    GLUED[name] = value
+    try:
+        from myst_nb import glue as _myst_glue
+    except ImportError:  # pragma: no cover - outside the book
+        return value
+    _myst_glue(name, value, display=display)
+    return value
+
+
+def printed_decimals(printed: str) -> int:
+    """Number of decimals in a printed number (``"12.60468"`` -> 5; ``"2.84e-05"`` -> 7)."""
+    d = Decimal(printed.strip())
+    exp = d.as_tuple().exponent
+    return max(0, -int(exp)) if isinstance(exp, int) else 0
+
+
+def check_printed(actual: Any, printed: str | float, what: str = "", ulps: float = 1.0) -> None:
+    """Assert that ``actual`` shows as ``printed`` to the digits printed.
+
+    ``printed`` is the number as the notes or R print it (a string keeps its trailing zeros).
+    The check passes when ``actual`` differs from it by at most ``ulps`` units of the last
+    printed digit: R's optimisers and ours stop at slightly different points, so the last digit of a
+    converged estimate can differ by one.
+
+    Examples
+    --------
+    >>> from hlmkit.book import check_printed
+    >>> check_printed(12.6046791, "12.60468")
+    >>> check_printed(0.4711941178, "0.4711941")
+    """
+    text = str(printed).strip()
+    expected = float(text)
+    if isinstance(actual, (list, tuple, np.ndarray)):
+        raise TypeError("check_printed compares one number; loop over the values")
+    value = float(_plain(actual))
+    unit = 10.0 ** (-printed_decimals(text))
+    tol = ulps * unit * (1 + 1e-9) + 1e-12 * abs(expected)
+    if not (math.isfinite(value) and abs(value - expected) <= tol):
+        label = f" ({what})" if what else ""
+        raise AssertionError(
+            f"check failed{label}: computed {value!r}, the notes print {text} "
+            f"(difference {value - expected:.3g}, allowed {tol:.3g})"
+        )
+
+
+def check(actual: Any, expected: Any, *, rel: float | None = None, abs: float | None = None,  # noqa: A002
+          what: str = "") -> None:
+    """Assert that ``actual`` equals ``expected`` within ``rel``/``abs`` (exactly, if neither is given).
+
+    Works on numbers, sequences, arrays and mappings (compared key by key).
+
+    Examples
+    --------
+    >>> from hlmkit.book import check
+    >>> check(1977, 1977)
+    >>> check([0.5, 0.25], [0.5, 0.2500001], rel=1e-5)
+    """
+    label = f" ({what})" if what else ""
+    if isinstance(expected, Mapping):
+        for k, v in expected.items():
+            check(actual[k], v, rel=rel, abs=abs, what=f"{what} {k}".strip())
+        return
+    if isinstance(expected, str):
+        if str(actual) != expected:
+            raise AssertionError(f"check failed{label}: got {actual!r}, expected {expected!r}")
+        return
+    a = np.asarray(_plain(actual), dtype=float)
+    e = np.asarray(_plain(expected), dtype=float)
+    if a.shape != e.shape:
+        raise AssertionError(f"check failed{label}: shape {a.shape} but expected {e.shape}")
+    if rel is None and abs is None:
+        ok = np.array_equal(a, e)
+    else:
+        ok = bool(np.allclose(a, e, rtol=rel or 0.0, atol=abs or 0.0, equal_nan=True))
+    if not ok:
+        raise AssertionError(f"check failed{label}: got {a.tolist()}, expected {e.tolist()}")

@@ -1,0 +1,82 @@
+"""Interactive 3D views (plotly) that work offline in the HTML book and in JupyterLab.
+
+:func:`show3d` wraps a plotly figure so that the book shows it as a rotatable figure without any
+network access: the HTML output holds only the figure's div and data; the book's build copies
+``plotly.min.js`` from the installed plotly package into its ``_static`` folder and loads it on the
+pages that need it (``_ext/offline_assets.py``). JupyterLab renders the same output through
+plotly's own MIME type.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+__all__ = ["Interactive3D", "show3d", "scatter3d", "ellipsoid_mesh"]
+
+
+class Interactive3D:
+    """A plotly figure with an offline HTML representation (see :func:`show3d`)."""
+
+    def __init__(self, fig: Any, height: int = 520) -> None:
+        self.fig = fig
+        self.height = height
+
+    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, Any]:
+        html = self.fig.to_html(
+            include_plotlyjs=False, full_html=False, default_height=self.height,
+            config={"displaylogo": False, "responsive": True},
+        )
+        return {
+            "text/html": html,
+            "application/vnd.plotly.v1+json": json.loads(self.fig.to_json()),
+            "text/plain": f"<interactive 3D figure: {self.fig.layout.title.text or ''}>",
+        }
+
+
+def show3d(fig: Any, height: int = 520) -> Interactive3D:
+    """Display a plotly figure offline (the book loads plotly.js from its own files)."""
+    return Interactive3D(fig, height=height)
+
+
+def scatter3d(
+    df: pd.DataFrame, x: str, y: str, z: str, color: str | None = None, title: str = "",
+    size: float = 2.5,
+) -> Any:
+    """A plotly 3D scatter plot of three columns, one trace per level of ``color``."""
+    import plotly.graph_objects as go
+
+    fig = go.Figure()
+    groups = [(None, df)] if color is None else list(df.groupby(color, observed=True, sort=True))
+    for level, part in groups:
+        fig.add_trace(go.Scatter3d(
+            x=part[x], y=part[y], z=part[z], mode="markers", marker={"size": size},
+            name=str(level) if level is not None else z,
+        ))
+    fig.update_layout(
+        title=title, scene={"xaxis_title": x, "yaxis_title": y, "zaxis_title": z},
+        margin={"l": 0, "r": 0, "t": 40 if title else 10, "b": 0}, legend={"itemsizing": "constant"},
+    )
+    return fig
+
+
+def ellipsoid_mesh(center: Any, shape: Any, radius: float = 1.0, n: int = 24) -> tuple[np.ndarray, ...]:
+    """Surface points of the ellipsoid {center + radius * F'u : |u| = 1}, F'F = shape (PSD allowed).
+
+    Returns x, y, z arrays of shape (n, n) for ``plotly.graph_objects.Surface`` or matplotlib's
+    ``plot_surface``. A singular ``shape`` gives a flat ellipsoid: the "pancake" of a nearly
+    singular random-effects covariance.
+    """
+    c = np.asarray(center, dtype=float).reshape(3)
+    S = np.asarray(shape, dtype=float).reshape(3, 3)
+    w, v = np.linalg.eigh((S + S.T) / 2)
+    F = v * np.sqrt(np.clip(w, 0, None))
+    u = np.linspace(0, 2 * np.pi, n)
+    t = np.linspace(0, np.pi, n)
+    sphere = np.stack([np.outer(np.cos(u), np.sin(t)), np.outer(np.sin(u), np.sin(t)),
+                       np.outer(np.ones_like(u), np.cos(t))])
+    pts = np.einsum("ij,jab->iab", F, sphere) * radius + c[:, None, None]
+    return pts[0], pts[1], pts[2]
