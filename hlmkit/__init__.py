@@ -14,6 +14,7 @@ Modules, one idea each: ``data`` (the HSB data sets), ``frames`` (cvar, dvar, up
 ``plots`` and ``plot3d`` (figures), ``book`` (glue and checks for the book's pages).
 """
 
+from . import diagnostics, effects, r2, shrinkage, simdata, simulate
 from .data import (
     HS1_SCHOOLS,
     HS_SCHOOLS,
@@ -24,11 +25,18 @@ from .data import (
     load_schools,
     sample_clusters,
 )
+from .diagnostics import *  # noqa: F403
+from .effects import *  # noqa: F403
+from .ellipse import conf_ellipse, data_ellipse, ellipse, ellipse_radius, plot_ellipse
 from .formula import FormulaError
 from .frames import capply, cvar, dvar, gicc, reorder, some, tab, up
 from .lmm import BoundaryFitWarning, ConvergenceWarning, LmeResult, LmListResult, anova, lme, lmlist
 from .plot3d import ellipsoid_mesh, scatter3d, show3d
 from .plots import ppoints, xqplot
+from .r2 import *  # noqa: F403
+from .shrinkage import *  # noqa: F403
+from .simdata import *  # noqa: F403
+from .simulate import *  # noqa: F403
 from .wald import WaldResult, get_fix, lform, lm_summary, ols, pred_grid, wald
 
 __version__ = "0.1.0"
@@ -44,6 +52,11 @@ __all__ = [
     "WaldResult",
     "anova",
     "capply",
+    "conf_ellipse",
+    "data_ellipse",
+    "ellipse",
+    "ellipse_radius",
+    "plot_ellipse",
     "cvar",
     "dvar",
     "ellipsoid_mesh",
@@ -71,3 +84,8 @@ __all__ = [
     "wald",
     "xqplot",
 ]
+
+# the modules below add their own public names
+__all__ += (
+    diagnostics.__all__ + effects.__all__ + r2.__all__ + shrinkage.__all__ + simdata.__all__ + simulate.__all__
+)
