@@ -31,8 +31,8 @@ from .ellipse import conf_ellipse, data_ellipse, ellipse, ellipse_radius, plot_e
 from .formula import FormulaError
 from .frames import capply, cvar, dvar, gicc, reorder, some, tab, up
 from .lmm import BoundaryFitWarning, ConvergenceWarning, LmeResult, LmListResult, anova, lme, lmlist
-from .plot3d import ellipsoid_mesh, scatter3d, show3d
-from .plots import ppoints, xqplot
+from .plot3d import add_ellipsoid, add_surface, ellipsoid_mesh, scatter3d, show3d
+from .plots import beta_space, cluster_panels, ppoints, xqplot
 from .r2 import *  # noqa: F403
 from .shrinkage import *  # noqa: F403
 from .simdata import *  # noqa: F403
@@ -50,7 +50,11 @@ __all__ = [
     "LmListResult",
     "LmeResult",
     "WaldResult",
+    "add_ellipsoid",
+    "add_surface",
     "anova",
+    "beta_space",
+    "cluster_panels",
     "capply",
     "conf_ellipse",
     "data_ellipse",

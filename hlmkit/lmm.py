@@ -408,8 +408,8 @@ def lme(
     Zd = mf.design(parse_formula(re_lhs))
     if Zd.matrix.shape[1] == 0:
         raise FormulaError(f"the random formula {random!r} has no random effects")
-    gvals = mf.values(group)
-    raw_group = data[group] if group in data.columns else pd.Series(gvals, name=group)
+    raw_group = data[group] if group in data.columns else pd.Series(mf.values(group), name=group)
+    gvals = raw_group.to_numpy()[mf.keep] if group in data.columns else raw_group.to_numpy()
     codes, labels = _group_values(gvals, raw_group)
     X = Xd.matrix
     rank = np.linalg.matrix_rank(X)
@@ -1050,7 +1050,7 @@ def lmlist(formula: str, data: pd.DataFrame, by: str) -> LmListResult:
         raise KeyError(f"lmlist: no column {by!r} in the data")
     mf = ModelFrame(formula, data, extra_vars=[by])
     d = mf.design()
-    g = mf.values(by)
+    g = data[by].to_numpy()[mf.keep]
     codes, labels = _group_values(g, data[by])
     y = mf.y
     coefs, ses, sig, dfs, ns = [], [], [], [], []

@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-__all__ = ["Interactive3D", "show3d", "scatter3d", "ellipsoid_mesh"]
+__all__ = ["Interactive3D", "show3d", "scatter3d", "ellipsoid_mesh", "add_ellipsoid", "add_surface"]
 
 
 class Interactive3D:
@@ -80,3 +80,28 @@ def ellipsoid_mesh(center: Any, shape: Any, radius: float = 1.0, n: int = 24) ->
                        np.outer(np.ones_like(u), np.cos(t))])
     pts = np.einsum("ij,jab->iab", F, sphere) * radius + c[:, None, None]
     return pts[0], pts[1], pts[2]
+
+
+def add_ellipsoid(fig: Any, center: Any, shape: Any, radius: float = 1.0, name: str = "ellipsoid",
+                  opacity: float = 0.25, color: str = "gray") -> Any:
+    """Add the ellipsoid of :func:`ellipsoid_mesh` to a plotly figure as a translucent surface."""
+    import plotly.graph_objects as go
+
+    x, y, z = ellipsoid_mesh(center, shape, radius)
+    fig.add_trace(go.Surface(x=x, y=y, z=z, opacity=opacity, showscale=False, name=name,
+                             colorscale=[[0, color], [1, color]], hoverinfo="skip"))
+    return fig
+
+
+def add_surface(fig: Any, f: Any, xrange: tuple[float, float], yrange: tuple[float, float], n: int = 20,
+                name: str = "fit", opacity: float = 0.35, color: str = "steelblue") -> Any:
+    """Add the surface z = f(x, y) over a rectangle (e.g. a fitted regression plane)."""
+    import plotly.graph_objects as go
+
+    xs = np.linspace(*xrange, n)
+    ys = np.linspace(*yrange, n)
+    X, Y = np.meshgrid(xs, ys)
+    Z = np.asarray(f(X, Y), dtype=float)
+    fig.add_trace(go.Surface(x=X, y=Y, z=Z, opacity=opacity, showscale=False, name=name,
+                             colorscale=[[0, color], [1, color]], hoverinfo="skip"))
+    return fig
