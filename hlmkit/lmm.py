@@ -598,6 +598,27 @@ class LmeResult:
         return pd.DataFrame(C, index=self.G.index, columns=self.G.columns)
 
     @property
+    def G_eigen(self) -> pd.DataFrame:
+        """Eigenvalues of G with the share of the total variance and the eigenvectors (the axes of G's ellipsoid)."""
+        w, v = np.linalg.eigh(self.G.to_numpy())
+        order = np.argsort(w)[::-1]
+        w, v = w[order], v[:, order]
+        out = pd.DataFrame(v.T, columns=self.G.columns, index=[f"axis{k + 1}" for k in range(len(w))])
+        out.insert(0, "share", w / w.sum() if w.sum() > 0 else np.nan)
+        out.insert(0, "eigenvalue", w)
+        return out
+
+    @property
+    def G_condition(self) -> float:
+        """Condition number of G: largest over smallest singular value (inf if G is singular).
+
+        The Lab's ``cond(getVarCov(fit))``: a large value means the random effects' ellipsoid is a
+        flat "pancake", a nearly singular G.
+        """
+        d = np.linalg.svd(self.G.to_numpy(), compute_uv=False)
+        return float(d[0] / d[-1]) if d[-1] > 0 else float("inf")
+
+    @property
     def sd_re(self) -> pd.Series:
         """Standard deviations of the random effects."""
         return pd.Series(np.sqrt(np.diag(self.G.to_numpy())), index=self.G.index, name="StdDev")
