@@ -515,12 +515,13 @@ def _classify(label: str, value: Any, n: int, index: pd.Index, levels: list[Any]
                 levels = [False, True]
             else:
                 levels = sorted(pd.unique(s.dropna()).tolist())
-        cat = pd.Categorical(s.to_numpy() if not isinstance(s.dtype, pd.CategoricalDtype) else s.array,
-                             categories=levels)
-        unknown = s.notna().to_numpy() & (cat.codes < 0)
+        raw = s.astype(object) if isinstance(s.dtype, pd.CategoricalDtype) else s
+        unknown = (s.notna() & ~raw.isin(levels)).to_numpy()
         if unknown.any():
             bad = sorted(set(map(str, s[unknown].unique())))
             raise FormulaError(f"{label!r} has levels not seen when the model was fitted: {bad}")
+        cat = pd.Categorical(s.to_numpy() if not isinstance(s.dtype, pd.CategoricalDtype) else s.array,
+                             categories=levels)
         return _Var(label, "factor", np.asarray(cat.codes, dtype=np.intp), [_level_label(v) for v in levels],
                     levels=list(levels))
     arr = np.asarray(s, dtype=float).reshape(n, 1)

@@ -45,7 +45,12 @@ def _as_series(x: Any, name: str = "x") -> pd.Series:
 
 def _resolve_by(by: Any, n: int, frame: pd.DataFrame | None, index: pd.Index) -> list[pd.Series]:
     """Turn ``by`` (a column name, a Series/array, or a list of those) into aligned Series."""
-    items = list(by) if isinstance(by, (list, tuple)) else [by]
+    if isinstance(by, (list, tuple)) and by and all(
+        isinstance(b, (str, pd.Series, np.ndarray, list, tuple, pd.Categorical)) for b in by
+    ) and not (frame is None and all(isinstance(b, str) for b in by)):
+        items = list(by)  # several grouping variables
+    else:
+        items = [by]  # one grouping variable given by its values
     if not items:
         raise ValueError("by: no grouping variable given")
     out = []
@@ -60,6 +65,8 @@ def _resolve_by(by: Any, n: int, frame: pd.DataFrame | None, index: pd.Index) ->
             )
         else:
             s = _as_series(item, "by")
+            if len(s) != n:
+                raise ValueError(f"by: the grouping variable has {len(s)} values but x has {n}")
             if isinstance(item, pd.Series) and not s.index.equals(index) and len(s) == n:
                 # align on position, as R does with vectors
                 s = pd.Series(s.to_numpy(), index=index, name=s.name)
@@ -168,7 +175,7 @@ def capply(
             elif vals.ndim != 1 or len(vals) != len(idx):
                 label = keys[0].iloc[idx[0]] if len(keys) == 1 else tuple(k.iloc[idx[0]] for k in keys)
                 raise ValueError(
-                    f"capply: func returned {vals.size} values for cluster {label!r}, which has "
+                    f"capply: func returned {vals.size} values for cluster {label}, which has "
                     f"{len(idx)} rows; it must return one value or one per row"
                 )
         else:
@@ -292,9 +299,10 @@ def reorder(x: Any, score: Any, func: Callable[[pd.Series], float] | str = "mean
     ['b', 'c', 'a']
     """
     xs = _as_series(x, "reorder: x")
-    sc = pd.Series(np.asarray(score, dtype=float), index=xs.index)
-    if len(sc) != len(xs):
-        raise ValueError(f"reorder: score has {len(sc)} values but x has {len(xs)}")
+    values = np.asarray(score, dtype=float)
+    if len(values) != len(xs):
+        raise ValueError(f"reorder: score has {len(values)} values but x has {len(xs)}")
+    sc = pd.Series(values, index=xs.index)
     stat = sc.groupby(xs.to_numpy(), sort=True).agg(func)
     order = list(stat.sort_values(kind="stable").index)
     return pd.Categorical(xs.to_numpy(), categories=order)
@@ -357,7 +365,7 @@ def up(
     >>> from hlmkit import load_hs, up
     >>> sch = up(load_hs(), "school")
     >>> sch.shape
-    (40, 9)
+    (40, 8)
     >>> list(sch.columns)
     ['school', 'sector', 'Size', 'Sector', 'PRACAD', 'DISCLIM', 'HIMINTY', 'Freq']
     """
@@ -624,7 +632,7 @@ def gicc(df: pd.DataFrame, by: str | Sequence[str], method: str = "rank") -> pd.
     Examples
     --------
     >>> from hlmkit import load_hs, gicc
-    >>> round(gicc(load_hs(), "school")["ses"], 4)
+    >>> float(round(gicc(load_hs(), "school")["ses"], 4))
     0.2838
     """
     keys = [by] if isinstance(by, str) else list(by)

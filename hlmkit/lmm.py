@@ -392,7 +392,7 @@ def lme(
     --------
     >>> import hlmkit as hk
     >>> fit = hk.lme("mathach ~ 1", hk.load_hs(), random="~ 1 | school")
-    >>> round(fit.fixef["(Intercept)"], 5), round(fit.loglik, 3)
+    >>> round(float(fit.fixef["(Intercept)"]), 5), round(fit.loglik, 3)
     (12.60468, -6489.969)
     """
     method = method.upper()

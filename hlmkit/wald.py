@@ -118,7 +118,10 @@ def _make_L(spec: Any, names: list[str]) -> tuple[pd.DataFrame, str]:
     if spec is None:
         spec = ""
     if isinstance(spec, str):
-        pat = re.compile(spec)
+        try:
+            pat = re.compile(spec)
+        except re.error as exc:
+            raise ValueError(f"wald: {spec!r} is not a valid regular expression ({exc})") from None
         hit = [k for k, n in enumerate(names) if pat.search(n)]
         if not hit:
             raise ValueError(f"wald: the pattern {spec!r} matches no coefficient; the coefficients are {names}")
@@ -349,6 +352,8 @@ def wald(fit: Any, L: Any = None, *, pred: pd.DataFrame | None = None, level: fl
             raise ValueError("wald: give L or pred, not both")
         L = _model_matrix(fit, pred)
         data = pred
+    if data is None and isinstance(L, pd.DataFrame) and isinstance(L.attrs.get("data"), pd.DataFrame):
+        data = L.attrs["data"]
     hyps: dict[str, Any]
     if isinstance(L, Mapping) and L and not all(_is_row(v, len(names)) for v in L.values()):
         hyps = {str(k): v for k, v in L.items()}
@@ -422,7 +427,9 @@ def lform(fit: Any, rows: Sequence[Any] | Mapping[str, Any], data: pd.DataFrame)
         else:
             v = np.asarray(e, dtype=float)
         cols.append(np.broadcast_to(v, (n,)).astype(float) if v.ndim == 0 or v.size == 1 else v.reshape(n))
-    return pd.DataFrame(np.column_stack(cols), index=data.index, columns=names)
+    L = pd.DataFrame(np.column_stack(cols), index=data.index, columns=names)
+    L.attrs["data"] = data  # wald(fit, L).to_frame() carries the grid along
+    return L
 
 
 def pred_grid(**values: Any) -> pd.DataFrame:
@@ -484,7 +491,7 @@ def ols(formula: str, data: pd.DataFrame) -> Any:
     --------
     >>> import hlmkit as hk
     >>> fit = hk.ols("mathach ~ ses * Sector", hk.load_hs())
-    >>> round(fit.params["ses:SectorPublic"], 4)
+    >>> round(float(fit.params["ses:SectorPublic"]), 4)
     1.6051
     """
     import statsmodels.api as sm
