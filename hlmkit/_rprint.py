@@ -20,28 +20,42 @@ def _sig_needed(x: float, digits: int) -> tuple[int, int]:
 
 
 def format_r(values: Sequence[float] | np.ndarray, digits: int = 7) -> list[str]:
-    """Format a numeric vector like R's ``format``/``print``: common decimals, ``digits`` significant.
+    """Format a numeric vector like R's ``format``: common decimals, ``digits`` significant digits.
+
+    As R does, it switches to scientific notation when that is narrower than fixed notation.
 
     Examples
     --------
     >>> from hlmkit._rprint import format_r
     >>> format_r([12.604679, 0.47119414])
     ['12.6046790', ' 0.4711941']
+    >>> format_r([0.0, 0.0003, 0.0])
+    ['0e+00', '3e-04', '0e+00']
     """
     vals = np.asarray(values, dtype=float)
     finite = vals[np.isfinite(vals)]
     if finite.size == 0:
         return ["NA" if np.isnan(v) else ("Inf" if v > 0 else "-Inf") for v in vals]
-    rgt = 0
+    rgt, left, max_sig, emax, emin = 0, 1, 1, 0, 0
     for v in finite:
         nsig, e = _sig_needed(float(v), digits)
         rgt = max(rgt, nsig - e - 1)
+        left = max(left, e + 1 if e >= 0 else 1)
+        max_sig = max(max_sig, nsig)
+        emax, emin = max(emax, e), min(emin, e)
     rgt = min(rgt, 15)
-    small = [abs(v) for v in finite if v != 0]
-    use_sci = bool(small) and rgt >= 15 and min(small) < 1e-4
-    if use_sci:
-        nsig = max(_sig_needed(float(v), digits)[0] for v in finite)
-        out = [f"{v:.{max(nsig - 1, 0)}e}".replace("e-0", "e-").replace("e+0", "e+") for v in vals]
+    neg = int(bool(np.any(finite < 0)))
+    fixed_width = neg + left + rgt + (1 if rgt else 0)
+    exp_digits = max(len(str(abs(emax))), len(str(abs(emin))), 2)
+    sci_width = neg + max_sig + (1 if max_sig > 1 else 0) + 2 + exp_digits
+    if fixed_width > sci_width:
+        out = []
+        for v in vals:
+            if not np.isfinite(v):
+                out.append("NA")
+                continue
+            mant, exp = f"{v:.{max_sig - 1}e}".split("e")
+            out.append(f"{mant}e{exp[0]}{abs(int(exp)):0{exp_digits}d}")
     else:
         out = [f"{v:.{rgt}f}" if np.isfinite(v) else "NA" for v in vals]
     width = max(len(s) for s in out)
@@ -94,25 +108,29 @@ def table_r(frame: pd.DataFrame, digits: int = 7, formatted: dict[str, list[str]
 
 
 def abbreviate(name: str, minlength: int = 6) -> str:
-    """R's ``abbreviate``: drop lower-case vowels, then lower-case letters, from the right.
+    """R's ``abbreviate``: drop spaces, then lower-case vowels, then lower-case letters, from the right.
+
+    The first character of every word is kept.
 
     Examples
     --------
     >>> from hlmkit._rprint import abbreviate
-    >>> abbreviate("(Intercept)"), abbreviate("SectorPublic")
-    ('(Intr)', 'SctrPb')
+    >>> abbreviate("(Intercept)"), abbreviate("SectorPublic"), abbreviate("cvar(ses, id)")
+    ('(Intr)', 'SctrPb', 'cv(,i)')
     """
+    name = name.strip()
     if len(name) <= minlength:
         return name
     chars = list(name)
-
-    def droppable(i: int, pool: str) -> bool:
-        return i > 0 and chars[i] in pool and chars[i - 1] != " "
-
+    keep = [i == 0 or name[i - 1] == " " for i in range(len(name))]
+    # spaces first
+    pairs = [(c, k) for c, k in zip(chars, keep) if c != " "]
     for pool in ("aeiou", "abcdefghijklmnopqrstuvwxyz"):
-        i = len(chars) - 1
-        while len(chars) > minlength and i > 0:
-            if droppable(i, pool):
-                del chars[i]
+        i = len(pairs) - 1
+        while len(pairs) > minlength and i >= 0:
+            c, k = pairs[i]
+            if not k and c in pool:
+                del pairs[i]
             i -= 1
-    return "".join(chars[: max(minlength, 1)]) if len(chars) > minlength else "".join(chars)
+    out = "".join(c for c, _ in pairs)
+    return out[:minlength] if len(out) > minlength else out

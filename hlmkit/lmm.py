@@ -903,10 +903,11 @@ class LmeSummary:
         if fit.data_name:
             lines.append(f"  Data: {fit.data_name}")
         crit = pd.DataFrame({"AIC": [fit.aic], "BIC": [fit.bic], "logLik": [fit.loglik]}, index=[""])
-        lines.append(_indent(table_r(crit, digits=7), 2))
+        lines.append(_indent(table_r(crit, digits=7), 1))
         lines.append("")
         lines.append("Random effects:")
-        lines.append(f" Formula: {fit.random_formula.strip()}")
+        re_lhs, group = parse_random(fit.random_formula)
+        lines.append(f" Formula: {re_lhs} | {group}")
         sd = fit.sd_re
         q = len(sd)
         if q == 1:
@@ -914,52 +915,24 @@ class LmeSummary:
             lines.append(table_r(t, digits=7))
         else:
             lines.append(" Structure: General positive-definite, Log-Cholesky parametrization")
-            corr = fit.corr_re.to_numpy()
-            sdv = format_r(list(sd.to_numpy()) + [fit.sigma], digits=7)
-            names = list(sd.index) + ["Residual"]
-            abbr = [abbreviate(n, 6) for n in sd.index[:-1]]
-            ccols = [["" for _ in names] for _ in abbr]
-            for j in range(q - 1):
-                for i in range(j + 1, q):
-                    ccols[j][i] = f"{corr[i, j]:.3f}".replace("0.", "0.", 1)
-            ccols = [[abbr[j]] + col[1:] if False else col for j, col in enumerate(ccols)]
-            nw = max(len(n) for n in names)
-            header = " " * nw + " " + "StdDev".ljust(len(sdv[0])) + "  Corr"
-            lines.append(header)
-            for r, name in enumerate(names):
-                row = name.ljust(nw) + " " + sdv[r]
-                cells = []
-                for j in range(q - 1):
-                    if r == 0:
-                        cells.append(abbr[j])
-                    else:
-                        cells.append(ccols[j][r])
-                widths = [max(len(abbr[j]), 6) for j in range(q - 1)]
-                row += "  " + " ".join(c.ljust(w) for c, w in zip(cells, widths))
-                lines.append(row.rstrip())
+            lines.extend(_re_block(list(sd.index), sd.to_numpy(), fit.corr_re.to_numpy(), fit.sigma))
         lines.append("")
         lines.append(f"Fixed effects:  {fit.fixed_formula.strip()}")
         tab = fit.summary_table()
-        pv = np.round(tab["p-value"].to_numpy(), 4)
-        lines.append(table_r(tab, digits=7, formatted={"p-value": format_r(pv, digits=4) if np.any(pv) else ["0"] * len(pv)}))
+        pv = format_r(np.round(tab["p-value"].to_numpy(), 4), digits=7)
+        lines.append(table_r(tab, digits=7, formatted={"p-value": pv}))
         if not self.short and len(tab) > 1:
             cor = fit.vcov.to_numpy() / np.outer(fit.se, fit.se)
-            names = list(tab.index)
-            abbr = [abbreviate(n, 6) for n in names]
             lines.append(" Correlation: ")
-            w0 = max(len(n) for n in names[1:])
-            widths = [max(len(a), 6) for a in abbr[:-1]]
-            lines.append(" " * (w0 + 1) + " ".join(a.ljust(w) for a, w in zip(abbr[:-1], widths)).rstrip())
-            for i in range(1, len(names)):
-                cells = [f"{cor[i, j]:.3f}".ljust(widths[j]) for j in range(i)]
-                lines.append(names[i].ljust(w0) + " " + " ".join(cells).rstrip())
+            lines.extend(_lower_triangle(list(tab.index), cor))
         if not self.short:
             lines.append("")
             lines.append("Standardized Within-Group Residuals:")
             r = fit.resid(1, "pearson").to_numpy()
-            qs = np.quantile(r, [0, 0.25, 0.5, 0.75, 1])
-            qt = pd.DataFrame([qs], columns=["Min", "Q1", "Med", "Q3", "Max"], index=[""])
-            lines.append(table_r(qt, digits=7))
+            qs = format_r(np.quantile(r, [0, 0.25, 0.5, 0.75, 1]), digits=7)  # one vector, as R
+            w = max(len(x) for x in qs)
+            lines.append(" ".join(h.rjust(w) for h in ["Min", "Q1", "Med", "Q3", "Max"]))
+            lines.append(" ".join(x.rjust(w) for x in qs))
         lines.append("")
         lines.append(f"Number of Observations: {fit.nobs}")
         lines.append(f"Number of Groups: {fit.ngroups} ")
@@ -978,6 +951,47 @@ class LmeSummary:
         import html
 
         return "<pre>" + html.escape(str(self)) + "</pre>"
+
+
+def _corr_cells(values: np.ndarray) -> list[str]:
+    """R's format(round(x, 3)) of correlations: a common width."""
+    return format_r(np.round(values, 3), digits=7)
+
+
+def _lower_triangle(names: list[str], cor: np.ndarray) -> list[str]:
+    """nlme's print.correlation: full row names, abbreviated column names, lower triangle."""
+    p = len(names)
+    low = [cor[i, j] for i in range(1, p) for j in range(i)]
+    cells = iter(_corr_cells(np.array(low)))
+    grid = [[next(cells) if j < i else "" for j in range(p - 1)] for i in range(1, p)]
+    heads = [abbreviate(n, 6) for n in names[:-1]]
+    widths = [max(len(h), *(len(row[j]) for row in grid)) for j, h in enumerate(heads)]
+    w0 = max(len(n) for n in names[1:])
+    out = [" " * w0 + " " + " ".join(h.ljust(w) for h, w in zip(heads, widths))]
+    for name, row in zip(names[1:], grid):
+        out.append(name.ljust(w0) + " " + " ".join(c.ljust(w) for c, w in zip(row, widths)))
+    return out
+
+
+def _re_block(names: list[str], sd: np.ndarray, corr: np.ndarray, sigma: float) -> list[str]:
+    """nlme's StdDev / Corr table of a general positive-definite random-effects covariance."""
+    q = len(names)
+    sds = format_r(np.append(sd, sigma), digits=7)
+    low = [corr[i, j] for i in range(1, q) for j in range(i)]
+    cells = iter(_corr_cells(np.array(low)))
+    heads = [abbreviate(n, 6) for n in names[:-1]]
+    grid = [heads] + [[next(cells) if j < i else "" for j in range(q - 1)] for i in range(1, q)]
+    widths = [max(len(row[j]) for row in grid) for j in range(q - 1)]
+    labels = names + ["Residual"]
+    w0 = max(len(n) for n in labels)
+    ws = max(len(x) for x in sds + ["StdDev"])
+    out = [" " * w0 + " " + "StdDev".ljust(ws) + " Corr"]
+    for k, label in enumerate(labels):
+        row = label.ljust(w0) + " " + sds[k].ljust(ws)
+        if k < q:
+            row += " " + " ".join(c.ljust(w) for c, w in zip(grid[k], widths))
+        out.append(row.rstrip())
+    return out
 
 
 def _indent(text: str, k: int) -> str:
