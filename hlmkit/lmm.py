@@ -73,6 +73,29 @@ class _Pieces:
     w: np.ndarray  # (J, q, p+1): L_j^-1 Lambda' Z_j' [X_j y_j]
 
 
+def _batched_chol_solve(m: np.ndarray, a: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Cholesky factors L_j of many small SPD matrices m_j and the solutions of L_j w_j = a_j.
+
+    Loops over the (few) rows and vectorises over the clusters: for q <= 4 and thousands of
+    clusters this is several times faster than LAPACK's batched routines.
+    """
+    J, q, _ = m.shape
+    L = np.zeros_like(m)
+    w = np.empty_like(a)
+    for i in range(q):
+        s = m[:, i, i] - np.einsum("jk,jk->j", L[:, i, :i], L[:, i, :i]) if i else m[:, i, i]
+        if np.any(s <= 0):
+            raise np.linalg.LinAlgError("a cluster's matrix is not positive definite")
+        lii = np.sqrt(s)
+        L[:, i, i] = lii
+        for r in range(i + 1, q):
+            t = m[:, r, i] - np.einsum("jk,jk->j", L[:, r, :i], L[:, i, :i]) if i else m[:, r, i]
+            L[:, r, i] = t / lii
+        rhs = a[:, i, :] - np.einsum("jk,jkc->jc", L[:, i, :i], w[:, :i, :]) if i else a[:, i, :]
+        w[:, i, :] = rhs / lii[:, None]
+    return L, w
+
+
 class _Problem:
     """Cluster-level cross-products of a mixed model, and its profiled deviance."""
 
@@ -148,8 +171,7 @@ class _Problem:
             a = np.matmul(lam.T, self.ztxy)
             m = np.matmul(np.matmul(lam.T, self.ztz), lam)
             m[:, np.arange(self.q), np.arange(self.q)] += 1.0
-            chol_m = np.linalg.cholesky(m)
-            w = np.linalg.solve(chol_m, a)
+            chol_m, w = _batched_chol_solve(m, a)
             logdet_m = float(2.0 * np.log(np.diagonal(chol_m, axis1=1, axis2=2)).sum())
         flat = w.reshape(-1, p + 1)
         c = self.xytxy - flat.T @ flat
