@@ -45,7 +45,8 @@ notebooks: $(STAMP)
 	@echo "notebooks/ holds $$(ls notebooks/*.ipynb | wc -l) notebooks"
 
 student: $(STAMP)
-	$(BIN)/jupyter-book build . --path-output _build/student --config _config_student.yml -W -n --keep-going
+	$(BIN)/python tools/student_config.py _build/_config_student.yml
+	$(BIN)/jupyter-book build . --path-output _build/student --config _build/_config_student.yml -W -n --keep-going
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_lme.py
