@@ -2,6 +2,9 @@
 
 * Pages with an interactive plotly figure get ``_static/plotly/plotly.min.js``, copied from the
   installed ``plotly`` package (so nothing is downloaded and the 4.6 MB file is not committed).
+* Scripts that Jupyter Book 1.x registers twice (sphinx-thebe's and sphinx-togglebutton's inline
+  configuration) are written once: twice, the second ``const THEBE_JS_URL`` is a JavaScript error
+  in every page.
 * After the build, every HTML page is scanned for resources loaded from another host
   (``<script src>``, ``<link href>``, ``<img src>``, ``<iframe src>``, CSS ``url()``); each one is a
   warning, so a build with ``-W`` fails if the book would need the network to display.
@@ -33,7 +36,23 @@ def _plotly_source() -> Path:
     return Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
 
 
+def _script_key(js: Any) -> tuple[str, str]:
+    filename = getattr(js, "filename", js) or ""  # inline scripts have '' or None
+    attributes = getattr(js, "attributes", {})
+    return str(filename), repr(sorted(attributes.items()))
+
+
 def _page_context(app: Any, pagename: str, templatename: str, context: dict, doctree: Any) -> None:
+    scripts = context.get("script_files")
+    if scripts:
+        seen: set[tuple[str, str]] = set()
+        unique = []
+        for js in scripts:
+            key = _script_key(js)
+            if key not in seen:
+                seen.add(key)
+                unique.append(js)
+        context["script_files"] = unique
     body = context.get("body", "") or ""
     if "plotly-graph-div" in body:
         app.add_js_file(PLOTLY_JS)
@@ -59,6 +78,6 @@ def _finished(app: Any, exc: Exception | None) -> None:
 
 
 def setup(app: Any) -> dict[str, Any]:
-    app.connect("html-page-context", _page_context)
+    app.connect("html-page-context", _page_context, priority=900)  # after the theme's handlers
     app.connect("build-finished", _finished)
     return {"parallel_read_safe": True, "parallel_write_safe": True}

@@ -9,87 +9,67 @@ from the top level::
     fit = hk.lme("mathach ~ ses * Sector", hs, random="~ 1 + ses | school")
     print(fit.summary())
 
-Modules, one idea each: ``data`` (the HSB data sets), ``frames`` (cvar, dvar, up, tab, ...),
-``formula`` (R model formulas), ``lmm`` (lme, lmlist, anova), ``wald`` (linear hypotheses, OLS),
-``plots`` and ``plot3d`` (figures), ``book`` (glue and checks for the book's pages).
+Modules, one idea each:
+
+========================  ==============================================================
+``data``                  the High School and Beyond data sets; ``sample_clusters``
+``frames``                ``capply``, ``cvar``, ``dvar``, ``up``, ``tab``, ``some``, ``gicc``
+``formula``               R model formulas, R's coefficient names
+``lmm``                   ``lme`` (linear mixed models), ``lmlist``, ``anova``
+``wald``                  Wald tests of linear hypotheses, ``lform``, ``pred_grid``, ``ols``
+``mlm``                   multivariate linear models and MANOVA (the two-stage method)
+``ellipse``               data, dispersion and confidence ellipses
+``plots``, ``plot3d``     figures of the course; offline interactive 3D
+``effects``               effect plots with confidence bands
+``diagnostics``           ``hausman``, ``influence``
+``shrinkage``             BLUEs, BLUPs and the weights of pooled estimators
+``simdata``               simulated two-level data
+``simulate``              simulation-calibrated likelihood-ratio tests
+``r2``                    multilevel R-squared
+``book``                  glue and checks for the book's pages
+========================  ==============================================================
 """
 
-from . import diagnostics, effects, r2, shrinkage, simdata, simulate
-from .data import (
-    HS1_SCHOOLS,
-    HS_SCHOOLS,
-    load_hs,
-    load_hs1,
-    load_hs2,
-    load_hsfull,
-    load_schools,
-    sample_clusters,
+from . import (
+    book,
+    data,
+    diagnostics,
+    effects,
+    ellipse,
+    formula,
+    frames,
+    lmm,
+    mlm,
+    plot3d,
+    plots,
+    r2,
+    shrinkage,
+    simdata,
+    simulate,
+    wald,
 )
+
+# captured before the star imports below rebind the names wald, ellipse and mlm to functions
+_MODULES = (data, frames, lmm, wald, mlm, ellipse, plots, plot3d, effects, diagnostics, shrinkage, simdata,
+            simulate, r2)
+
+from .data import *  # noqa: E402, F403
 from .diagnostics import *  # noqa: F403
 from .effects import *  # noqa: F403
-from .ellipse import conf_ellipse, data_ellipse, ellipse, ellipse_radius, plot_ellipse
+from .ellipse import *  # noqa: F403
 from .formula import FormulaError
-from .frames import capply, cvar, dvar, gicc, reorder, some, tab, up
-from .lmm import BoundaryFitWarning, ConvergenceWarning, LmeResult, LmListResult, anova, lme, lmlist
-from .plot3d import add_ellipsoid, add_surface, ellipsoid_mesh, scatter3d, show3d
-from .plots import beta_space, cluster_panels, ppoints, xqplot
+from .frames import *  # noqa: F403
+from .lmm import *  # noqa: F403
+from .mlm import *  # noqa: F403
+from .plot3d import *  # noqa: F403
+from .plots import *  # noqa: F403
 from .r2 import *  # noqa: F403
 from .shrinkage import *  # noqa: F403
 from .simdata import *  # noqa: F403
 from .simulate import *  # noqa: F403
-from .wald import WaldResult, get_fix, lform, lm_summary, ols, pred_grid, wald
+from .wald import *  # noqa: F403
 
 __version__ = "0.1.0"
 
-__all__ = [
-    "HS1_SCHOOLS",
-    "HS_SCHOOLS",
-    "BoundaryFitWarning",
-    "ConvergenceWarning",
-    "FormulaError",
-    "LmListResult",
-    "LmeResult",
-    "WaldResult",
-    "add_ellipsoid",
-    "add_surface",
-    "anova",
-    "beta_space",
-    "cluster_panels",
-    "capply",
-    "conf_ellipse",
-    "data_ellipse",
-    "ellipse",
-    "ellipse_radius",
-    "plot_ellipse",
-    "cvar",
-    "dvar",
-    "ellipsoid_mesh",
-    "get_fix",
-    "gicc",
-    "lform",
-    "lm_summary",
-    "lme",
-    "lmlist",
-    "load_hs",
-    "load_hs1",
-    "load_hs2",
-    "load_hsfull",
-    "load_schools",
-    "ols",
-    "ppoints",
-    "pred_grid",
-    "reorder",
-    "sample_clusters",
-    "scatter3d",
-    "show3d",
-    "some",
-    "tab",
-    "up",
-    "wald",
-    "xqplot",
-]
-
-# the modules below add their own public names
-__all__ += (
-    diagnostics.__all__ + effects.__all__ + r2.__all__ + shrinkage.__all__ + simdata.__all__ + simulate.__all__
-)
+__all__ = ["FormulaError", *(name for module in _MODULES for name in module.__all__)]
+del _MODULES

@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-__all__ = ["ellipse", "data_ellipse", "conf_ellipse", "ellipse_radius", "plot_ellipse"]
+__all__ = ["ellipse", "data_ellipse", "conf_ellipse", "ellipse_radius", "plot_ellipse", "line_L"]
 
 
 def _factor(shape: np.ndarray) -> np.ndarray:
@@ -58,7 +58,7 @@ def ellipse(center: Any, shape: Any, radius: float | Sequence[float] = 1.0, n: i
     Examples
     --------
     >>> import numpy as np
-    >>> from hlmkit import ellipse
+    >>> from hlmkit.ellipse import ellipse
     >>> pts = ellipse([0, 0], np.diag([4.0, 1.0]))
     >>> np.round(pts.max(axis=0), 6).tolist()
     [2.0, 1.0]
@@ -185,3 +185,62 @@ def plot_ellipse(ax: Any, points: np.ndarray, center: bool = False, **kw: Any) -
         seg = points[ok][:-1]
         ax.plot(*seg.mean(axis=0), marker="+", color=line.get_color(), ms=8)
     return line
+
+
+def line_L(fit: Any, x: str, **at: Any) -> pd.DataFrame:
+    """The 2 x p L matrix of a fitted line's intercept and slope in ``x``, other variables held at ``at``.
+
+    A fitted line in data space is a point in beta space. For ``mathach ~ ses * Sector`` the
+    line of the Public sector has intercept ``b0 + b2`` and slope ``b1 + b3``:
+    ``line_L(fit, "ses", Sector="Public")`` is the L whose rows give them. ``L @ beta`` is the
+    point, ``L V L'`` its covariance: give L to :func:`conf_ellipse` or :func:`hlmkit.wald`. The
+    difference of two such matrices compares two lines (e.g. Public minus Catholic).
+
+    The rows are the model matrix at ``x = 0`` and its change from ``x = 0`` to ``x = 1``; the
+    model must be linear in ``x`` given ``at`` (an error says so otherwise). Variables of the
+    model not named in ``at`` must not be needed (a model with ``cvar(ses, school)`` needs a
+    stored contextual column instead).
+
+    Parameters
+    ----------
+    fit : LmeResult or a fit from :func:`hlmkit.ols`
+    x : str
+        The variable on the horizontal axis of data space.
+    **at
+        Values of the other variables, e.g. ``Sector="Public"``.
+
+    Returns
+    -------
+    DataFrame with rows ``"(Intercept)"`` and ``x``, columns the coefficients of the fit.
+
+    Examples
+    --------
+    >>> import hlmkit as hk
+    >>> from hlmkit.ellipse import line_L
+    >>> fit = hk.ols("mathach ~ ses * Sector", hk.load_hs())
+    >>> L = line_L(fit, "ses", Sector="Public")
+    >>> L.to_numpy().tolist()
+    [[1.0, 0.0, 1.0, 0.0], [0.0, 1.0, 0.0, 1.0]]
+    >>> (L.to_numpy() @ fit.params.to_numpy()).round(4).tolist()
+    [12.0913, 3.9049]
+    """
+    from .wald import _model_matrix, get_fix
+
+    names = list(get_fix(fit).beta.index)
+    cols = {x: [0.0, 1.0, 2.0]}
+    for k, v in at.items():
+        if k == x:
+            raise ValueError(f"line_L: {x!r} is the horizontal variable; do not fix it in 'at'")
+        cols[k] = [v] * 3
+    grid = pd.DataFrame(cols)
+    try:
+        M = _model_matrix(fit, grid)
+    except (KeyError, NameError) as exc:
+        raise KeyError(f"line_L: the model needs a variable that is neither {x!r} nor given in 'at' ({exc})") from exc
+    M = M.reindex(columns=names).to_numpy(dtype=float)
+    if np.isnan(M).any():
+        raise ValueError("line_L: the model matrix at the given values has missing entries")
+    d1, d2 = M[1] - M[0], M[2] - M[1]
+    if not np.allclose(d1, d2, atol=1e-12):
+        raise ValueError(f"line_L: the model is not linear in {x!r}; a line has no single slope")
+    return pd.DataFrame([M[0], d1], index=["(Intercept)", x], columns=names)

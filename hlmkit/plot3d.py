@@ -15,7 +15,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-__all__ = ["Interactive3D", "show3d", "scatter3d", "ellipsoid_mesh", "add_ellipsoid", "add_surface"]
+__all__ = ["Interactive3D", "show3d", "scatter3d", "ellipsoid_mesh", "add_ellipsoid", "add_surface",
+           "scatter3d_static"]
 
 
 class Interactive3D:
@@ -104,4 +105,88 @@ def add_surface(fig: Any, f: Any, xrange: tuple[float, float], yrange: tuple[flo
     Z = np.asarray(f(X, Y), dtype=float)
     fig.add_trace(go.Surface(x=X, y=Y, z=Z, opacity=opacity, showscale=False, name=name,
                              colorscale=[[0, color], [1, color]], hoverinfo="skip"))
+    return fig
+
+
+def scatter3d_static(
+    df: pd.DataFrame,
+    x: str,
+    y: str,
+    z: str,
+    color: str | None = None,
+    *,
+    surface: Any = None,
+    colors: dict[Any, str] | None = None,
+    elev: float = 18.0,
+    azim: float = -60.0,
+    size: float = 3.0,
+    figsize: tuple[float, float] = (6.5, 5.5),
+    title: str = "",
+) -> Any:
+    """A static matplotlib version of a 3D scatter plot, for print beside an interactive view.
+
+    Parameters
+    ----------
+    df : DataFrame
+    x, y, z : str
+        Columns on the three axes (``z`` vertical).
+    color : str, optional
+        A column whose levels get their own colour.
+    surface : callable, optional
+        ``f(X, Y) -> Z``: a fitted surface drawn as a wire frame over the range of the data.
+    colors : dict, optional
+        Colour of each level of ``color`` (default C0, C1, ...).
+    elev, azim : float
+        Viewing angles in degrees (matplotlib's ``view_init``).
+    size : float
+        Marker size.
+    figsize : (width, height)
+    title : str
+
+    Returns
+    -------
+    matplotlib Figure
+
+    Examples
+    --------
+    >>> import hlmkit as hk
+    >>> from hlmkit.plot3d import scatter3d_static
+    >>> hs = hk.load_hs()
+    >>> fig = scatter3d_static(hs, "ses", "Size", "mathach", color="Sector")
+    >>> fig.axes[0].get_zlabel()
+    'mathach'
+    """
+    import matplotlib.pyplot as plt
+
+    for col in [x, y, z] + ([color] if color else []):
+        if col not in df.columns:
+            raise KeyError(f"scatter3d_static: no column {col!r} in the data")
+    fig = plt.figure(figsize=figsize, layout="constrained")
+    ax = fig.add_subplot(projection="3d")
+    if color is None:
+        groups = [(None, df)]
+    else:
+        groups = list(df.groupby(color, observed=True, sort=True))
+    given = dict(colors or {})
+    for k, (level, part) in enumerate(groups):
+        ax.scatter(part[x], part[y], part[z], s=size, alpha=0.5, depthshade=False,
+                   color=given.get(level, f"C{k}"), label=None if level is None else str(level))
+    if surface is not None:
+        xs = np.linspace(float(df[x].min()), float(df[x].max()), 12)
+        ys = np.linspace(float(df[y].min()), float(df[y].max()), 12)
+        X, Y = np.meshgrid(xs, ys)
+        ax.plot_wireframe(X, Y, np.asarray(surface(X, Y), dtype=float), color="0.25", lw=0.5)
+    from matplotlib.ticker import MaxNLocator
+
+    for axis in (ax.xaxis, ax.yaxis, ax.zaxis):
+        axis.set_major_locator(MaxNLocator(5))
+    ax.tick_params(labelsize=8)
+    ax.set_xlabel(x)
+    ax.set_ylabel(y)
+    ax.set_zlabel(z)
+    ax.view_init(elev=elev, azim=azim)
+    if title:
+        ax.set_title(title)
+    if color is not None:
+        ax.legend(fontsize=8, frameon=False, markerscale=2, loc="upper left")
     return fig

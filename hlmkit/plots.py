@@ -7,14 +7,15 @@ glue it with a numbered caption; none calls ``plt.show()``.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 from scipy import stats
 
-__all__ = ["xqplot", "ppoints", "cluster_panels", "beta_space"]
+__all__ = ["xqplot", "ppoints", "cluster_panels", "beta_space", "data_space", "coef_lines", "conf_ellipses",
+           "mark_origin", "group_colors"]
 
 
 def ppoints(n: int) -> np.ndarray:
@@ -26,6 +27,11 @@ def ppoints(n: int) -> np.ndarray:
 
 
 def _layout(k: int) -> tuple[int, int]:
+    """Rows and columns for ``k`` panels: spida2's 1, 1x2, 2x2, 2x3, 3x3; beyond nine, rows of four.
+
+    (spida2 puts twelve panels, 3x4, on each page and starts a new page; one figure with rows of
+    four keeps the same panel shape and fits the book's width.)
+    """
     if k <= 1:
         return 1, 1
     if k == 2:
@@ -40,23 +46,37 @@ def _layout(k: int) -> tuple[int, int]:
 
 
 def _kind(s: pd.Series) -> str:
-    if isinstance(s.dtype, pd.CategoricalDtype) or pd.api.types.is_object_dtype(s.dtype) \
-            or pd.api.types.is_string_dtype(s.dtype):
+    """How a column is drawn: ``"factor"`` (bars), ``"numeric"`` or ``"datetime"`` (quantile plot)."""
+    dtype = s.dtype
+    if isinstance(dtype, pd.CategoricalDtype) or pd.api.types.is_object_dtype(dtype) \
+            or pd.api.types.is_string_dtype(dtype):
         return "factor"
-    if pd.api.types.is_bool_dtype(s.dtype):
+    if pd.api.types.is_bool_dtype(dtype):
+        return "numeric"  # as R: a logical is plotted as 0/1
+    if pd.api.types.is_complex_dtype(dtype):
+        raise TypeError(f"xqplot: column {s.name!r} holds complex numbers ({dtype}); "
+                        "plot their real and imaginary parts as two columns")
+    if pd.api.types.is_numeric_dtype(dtype):
         return "numeric"
-    return "numeric"
+    if pd.api.types.is_datetime64_any_dtype(dtype):
+        return "datetime"
+    raise TypeError(f"xqplot: column {s.name!r} has dtype {dtype}, which xqplot cannot draw; "
+                    "convert it to numbers or to a categorical first")
 
 
 def _type_label(s: pd.Series) -> str:
-    if isinstance(s.dtype, pd.CategoricalDtype):
-        return "categorical"
-    if pd.api.types.is_bool_dtype(s.dtype):
+    """The kind of variable shown under its name (R's ``class``, in pandas' terms)."""
+    dtype = s.dtype
+    if isinstance(dtype, pd.CategoricalDtype):
+        return "ordered categorical" if dtype.ordered else "categorical"
+    if pd.api.types.is_bool_dtype(dtype):
         return "logical"
-    if pd.api.types.is_integer_dtype(s.dtype):
+    if pd.api.types.is_integer_dtype(dtype):
         return "integer"
-    if pd.api.types.is_float_dtype(s.dtype):
+    if pd.api.types.is_float_dtype(dtype):
         return "numeric"
+    if pd.api.types.is_datetime64_any_dtype(dtype):
+        return "datetime"
     return "text"
 
 
@@ -66,59 +86,99 @@ def xqplot(
     columns: Sequence[str] | None = None,
     maxlab: int = 12,
     ncols: int | None = None,
-    panel_size: tuple[float, float] = (2.6, 2.2),
+    panel_size: tuple[float, float] = (2.0, 1.75),
+    counts: bool = True,
+    maxvarnamelength: int = 20,
 ) -> plt.Figure:
     """Extended quantile plots: one small panel per variable, a snapshot of a whole data set.
 
-    Numeric columns: the sorted values against their plotting positions (``ptype="uniform"``:
-    the fraction of observations; ``"normal"``: normal quantiles), with a solid line at the mean
-    and dashed lines one standard deviation either side; missing and infinite values are counted
-    in the label. Categorical or text columns: a horizontal bar chart of the counts, missing values
-    as a ``<NA>`` bar, only the ``maxlab`` most frequent categories labelled.
+    spida2's ``xqplot``. Think of lining up the values of each variable from shortest to tallest:
+
+    * **numeric and logical columns**: the sorted values against their plotting positions
+      (R's ``ppoints``) on the horizontal axis: the fraction of the observations at or below
+      (``ptype="uniform"``) or the corresponding normal quantile (``"normal"``, a normal
+      quantile-quantile plot). A solid line marks the mean, dashed lines the mean plus and minus
+      one standard deviation. Missing and infinite values are left out and counted under the axis
+      ("NA: 3", "-Inf: 0 +Inf: 2"). A variable that takes one value per cluster shows as steps.
+    * **categorical and text columns**: horizontal bars of the counts, in category order (text:
+      alphabetical), missing values as a last ``<NA>`` bar; with more than ``maxlab``
+      categories only the ``maxlab`` most frequent are labelled.
+
+    Each panel is titled with the variable's name, and its kind (integer, numeric, logical,
+    categorical, text, datetime) on the right.
 
     Parameters
     ----------
     df : DataFrame
     ptype : {"uniform", "normal"}
+        Plotting positions of numeric columns: uniform (the default; spida2's ``"quantile"``) or
+        normal quantiles.
     columns : list of str, optional
-        Which columns (default: all).
-    maxlab : int
-        Largest number of category labels shown.
+        Which columns, in which order (default: all).
+    maxlab : int, default 12
+        Largest number of category labels shown in a bar panel.
     ncols : int, optional
-        Panels per row (default as spida2: 1, 2, 2x2, 2x3, 3x3, then 4 per row).
-    panel_size : (width, height)
-        Size of one panel in inches.
+        Panels per row (default as spida2: 1, 1x2, 2x2, 2x3, 3x3, then rows of 4).
+    panel_size : (width, height), default (2.0, 1.75)
+        Size of one panel in inches; the default puts four panels across the book's width.
+    counts : bool, default True
+        Write the count at the end of each bar (when there are at most ``maxlab`` bars).
+    maxvarnamelength : int, default 20
+        Longer variable names are broken over two lines.
 
     Returns
     -------
     matplotlib Figure
 
+    Raises
+    ------
+    ValueError
+        For an unknown ``ptype`` or no columns; ``KeyError`` for a column not in ``df``;
+        ``TypeError`` for a column it cannot draw (complex numbers, time spans, ...).
+
     Examples
     --------
     >>> import hlmkit as hk
     >>> fig = hk.xqplot(hk.load_hs()[["mathach", "ses", "Sex"]])
-    >>> len(fig.axes)
-    3
+    >>> [ax.get_title(loc="left") for ax in fig.axes if ax.get_visible()]
+    ['mathach', 'ses', 'Sex']
+    >>> fig.axes[0].get_xlabel()
+    'Fraction of 1977 obs.'
     """
     if ptype not in ("uniform", "normal"):
         raise ValueError(f"xqplot: ptype must be 'uniform' or 'normal', not {ptype!r}")
+    if isinstance(columns, str):
+        columns = [columns]
     cols = list(df.columns if columns is None else columns)
     missing = [c for c in cols if c not in df.columns]
     if missing:
         raise KeyError(f"xqplot: no column(s) {missing} in the data")
     if not cols:
         raise ValueError("xqplot: no columns to plot")
-    nrow, ncol = _layout(len(cols)) if ncols is None else (math.ceil(len(cols) / ncols), ncols)
+    if len(set(map(str, cols))) != len(cols):
+        raise ValueError("xqplot: the data has repeated column names; make them unique first")
+    kinds = [_kind(df[c]) for c in cols]  # raises before drawing anything
+    if ncols is None:
+        nrow, ncol = _layout(len(cols))
+    else:
+        if ncols < 1:
+            raise ValueError(f"xqplot: ncols must be at least 1, not {ncols}")
+        ncol = min(ncols, len(cols))
+        nrow = math.ceil(len(cols) / ncol)
     fig, axes = plt.subplots(nrow, ncol, figsize=(panel_size[0] * ncol, panel_size[1] * nrow),
                              squeeze=False, layout="constrained")
     flat = axes.ravel()
-    for ax, col in zip(flat, cols):
+    for ax, col, kind in zip(flat, cols, kinds):
         s = df[col]
-        if _kind(s) == "factor":
-            _bar_panel(ax, s, maxlab)
+        if kind == "factor":
+            _bar_panel(ax, s, maxlab, counts)
         else:
             _quantile_panel(ax, s, ptype)
-        ax.set_title(f"{col}\n({_type_label(s)})", fontsize=9)
+        name = str(col)
+        if len(name) > maxvarnamelength:
+            name = name[:maxvarnamelength] + "\n" + name[maxvarnamelength:]
+        ax.set_title(name, fontsize=9, loc="left", pad=3)
+        ax.set_title(_type_label(s), fontsize=7, loc="right", color="0.35", pad=3)
         ax.tick_params(labelsize=7)
     for ax in flat[len(cols):]:
         ax.set_visible(False)
@@ -126,48 +186,81 @@ def xqplot(
 
 
 def _quantile_panel(ax: plt.Axes, s: pd.Series, ptype: str) -> None:
-    x = s.to_numpy(dtype=float)
-    n_na = int(np.isnan(x).sum())
-    n_pinf = int(np.isposinf(x).sum())
-    n_minf = int(np.isneginf(x).sum())
-    v = np.sort(x[np.isfinite(x)])
+    """Sorted values against plotting positions, with the mean and mean +/- SD lines."""
+    n_minf = n_pinf = 0
+    if _kind(s) == "datetime":
+        ok = s.dropna()
+        n_na = len(s) - len(ok)
+        v = np.sort(ok.to_numpy())
+    else:
+        x = s.to_numpy(dtype=float, na_value=np.nan)
+        n_na = int(np.isnan(x).sum())
+        n_pinf = int(np.isposinf(x).sum())
+        n_minf = int(np.isneginf(x).sum())
+        v = np.sort(x[np.isfinite(x)])
     n = len(v)
     pos = ppoints(n)
     if ptype == "normal":
         pos = stats.norm.ppf(pos)
-    ax.plot(pos, v, ".", ms=2, color="C0")
-    if n:
-        m, sd = float(v.mean()), float(v.std(ddof=1)) if n > 1 else 0.0
-        ax.axhline(m, color="0.3", lw=0.8)
-        for k in (-1, 1):
-            ax.axhline(m + k * sd, color="0.3", lw=0.8, ls="--")
-    label = "Fraction of N obs." if ptype == "uniform" else "Normal quantile"
     notes = []
-    if n_na:
-        notes.append(f"NA: {n_na}")
     if n_minf or n_pinf:
         notes.append(f"-Inf: {n_minf} +Inf: {n_pinf}")
-    ax.set_xlabel(label + (f"\n{', '.join(notes)}" if notes else ""), fontsize=7)
+    if n_na:
+        notes.append(f"NA: {n_na}")
+    label = f"Fraction of {n} obs." if ptype == "uniform" else f"Normal quantile for {n} obs."
+    ax.set_xlabel(label + (f"\n{'  '.join(notes)}" if notes else ""), fontsize=7)
+    if n == 0:
+        ax.text(0.5, 0.5, "no finite values", ha="center", va="center", fontsize=8,
+                transform=ax.transAxes)
+        ax.set_yticks([])
+        ax.set_xticks([])
+        return
+    ax.plot(pos, v, ".", ms=2.5, color="C0", mec="none")
+    if n > 1:
+        mean = pd.Series(v).mean()
+        sd = pd.Series(v).std(ddof=1)
+        ax.axhline(mean, color="0.25", lw=0.8)
+        for k in (-1, 1):
+            ax.axhline(mean + k * sd, color="0.25", lw=0.8, ls="--")
+    if _kind(s) == "datetime":
+        import matplotlib.dates as mdates
+
+        locator = mdates.AutoDateLocator(maxticks=5)
+        ax.yaxis.set_major_locator(locator)
+        ax.yaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))
     if ptype == "uniform":
-        ax.set_xlim(0, 1)
+        ax.set_xlim(0, 1)  # as R's xaxs = "i"
+        ax.set_xticks([0, 0.25, 0.5, 0.75, 1], ["0", ".25", ".5", ".75", "1"])
 
 
-def _bar_panel(ax: plt.Axes, s: pd.Series, maxlab: int) -> None:
-    counts = s.value_counts(dropna=False, sort=False)
+def _bar_panel(ax: plt.Axes, s: pd.Series, maxlab: int, counts: bool = True) -> None:
+    """Horizontal bars of the counts, first category on top, ``<NA>`` last."""
+    present = s.dropna()
     if isinstance(s.dtype, pd.CategoricalDtype):
-        order = [c for c in s.cat.categories]
-        counts = counts.reindex(order + ([np.nan] if s.isna().any() else []), fill_value=0)
+        tally = present.value_counts(sort=False).reindex(list(s.cat.categories), fill_value=0)
     else:
-        counts = counts.sort_index(key=lambda i: i.astype(str))
-    labels = ["<NA>" if (isinstance(k, float) and np.isnan(k)) or k is None else str(k) for k in counts.index]
-    vals = counts.to_numpy()
+        tally = present.astype(str).value_counts(sort=False)
+        tally = tally.reindex(sorted(tally.index))
+    labels = [str(k) for k in tally.index]
+    vals = tally.to_numpy(dtype=int)
+    n_na = len(s) - len(present)
+    if n_na:
+        labels.append("<NA>")
+        vals = np.append(vals, n_na)
     ypos = np.arange(len(vals))
-    ax.barh(ypos, vals, color="0.6")
-    show = set(np.argsort(-vals, kind="stable")[:maxlab])
+    colors = ["0.6"] * len(vals)
+    if n_na:
+        colors[-1] = "C3"
+    ax.barh(ypos, vals, color=colors, height=0.75)
+    show = set(np.argsort(-vals, kind="stable")[:maxlab].tolist())
     ax.set_yticks([y for y in ypos if y in show], [labels[y] for y in ypos if y in show])
-    n_na = int(s.isna().sum())
-    ax.set_xlabel(f"N = {len(s) - n_na}" + (f", Nmiss = {n_na}" if n_na else ""), fontsize=7)
-    ax.invert_yaxis()
+    ax.set_ylim(len(vals) - 0.5, -0.5)  # first category on top
+    top = max(int(vals.max()), 1) if len(vals) else 1
+    if counts and 0 < len(vals) <= maxlab:
+        for y, v in zip(ypos, vals):
+            ax.text(v + 0.02 * top, y, str(v), va="center", ha="left", fontsize=6.5)
+        ax.set_xlim(0, 1.22 * top)
+    ax.set_xlabel(f"N = {len(present)}" + (f"   Nmiss = {n_na}" if n_na else ""), fontsize=7)
 
 
 def _ols_line(x: np.ndarray, y: np.ndarray) -> tuple[float, float] | None:
@@ -195,6 +288,8 @@ def cluster_panels(
     sharey: bool = True,
     title: Callable[[Any], str] | None = None,
     point_kw: dict[str, Any] | None = None,
+    colors: Mapping[Any, str] | None = None,
+    line_color: str = "C3",
 ) -> plt.Figure:
     """One small panel per cluster: the points, and optionally the OLS line, lowess and data ellipses.
 
@@ -223,6 +318,10 @@ def cluster_panels(
         Panel title from the cluster label (default: the label itself).
     point_kw : dict, optional
         Passed to ``Axes.scatter``.
+    colors : mapping, optional
+        Colour of each ``hue`` level (default: see :func:`group_colors`).
+    line_color : str
+        Colour of the OLS line when there is no ``hue``.
 
     Returns
     -------
@@ -249,13 +348,31 @@ def cluster_panels(
     order = list(order)
     ncol = min(col_wrap, len(order))
     nrow = math.ceil(len(order) / ncol)
-    fig, axes = plt.subplots(nrow, ncol, figsize=(panel_size * ncol, panel_size * nrow),
-                             sharex=sharex, sharey=sharey, squeeze=False, layout="constrained")
+    # many panels: a fixed grid (matplotlib's constrained layout takes seconds for 40 panels)
+    manual = nrow * ncol > 12
+    width = panel_size * ncol
+    height = panel_size * nrow + (0.3 if manual and hue else 0.0)
+    fig, axes = plt.subplots(nrow, ncol, figsize=(width, height), sharex=sharex, sharey=sharey, squeeze=False,
+                             layout=None if manual else "constrained")
+    if manual:
+        top = 0.25 + (0.3 if hue else 0.0)
+        fig.subplots_adjust(left=0.55 / width, right=1 - 0.08 / width, bottom=0.5 / height, top=1 - top / height,
+                            wspace=0.08, hspace=0.28 if panel_size < 2.5 else 0.2)
     kw = {"s": 4, "alpha": 0.6, "linewidths": 0}
     kw.update(point_kw or {})
-    levels = list(df[hue].cat.categories) if hue and isinstance(df[hue].dtype, pd.CategoricalDtype) \
-        else (sorted(pd.unique(df[hue].dropna())) if hue else [None])
-    colors = {lev: f"C{k}" for k, lev in enumerate(levels)}
+    if ellipse_radius is None:
+        # shared limits set once: autoscaling 40 shared axes after every artist is quadratic and slow
+        for share, col, setter, auto in ((sharex, x, "set_xlim", "set_autoscalex_on"),
+                                         (sharey, y, "set_ylim", "set_autoscaley_on")):
+            vals = df[col].to_numpy(dtype=float)
+            if share and np.isfinite(vals).any():
+                lo, hi = float(np.nanmin(vals)), float(np.nanmax(vals))
+                pad = 0.05 * (hi - lo) if hi > lo else 0.5
+                for a in axes.ravel():
+                    getattr(a, auto)(False)
+                getattr(axes[0, 0], setter)(lo - pad, hi + pad)
+    levels = _levels_of(df[hue]) if hue else [None]
+    colors = group_colors(levels, colors) if hue else {None: "C0"}
     xs_all = df[x].to_numpy(dtype=float)
     grid = np.linspace(np.nanmin(xs_all), np.nanmax(xs_all), 2)
     flat = axes.ravel()
@@ -273,7 +390,7 @@ def cluster_panels(
                 if line is not None:
                     lo, hi = np.nanmin(xv), np.nanmax(xv)
                     xx = np.array([lo, hi]) if hue else grid
-                    ax.plot(xx, line[0] + line[1] * xx, color=colors[lev] if hue else "C3", lw=1)
+                    ax.plot(xx, line[0] + line[1] * xx, color=colors[lev] if hue else line_color, lw=1)
         xv = part[x].to_numpy(dtype=float)
         yv = part[y].to_numpy(dtype=float)
         if lowess and len(part) > 3:
@@ -284,16 +401,22 @@ def cluster_panels(
         if ellipse_radius is not None and len(part) > 2:
             pts = data_ellipse(xv, yv, radius=ellipse_radius)
             ax.plot(pts[:, 0], pts[:, 1], color="0.4", lw=0.7)
-        ax.set_title(title(label) if title else str(label), fontsize=7, pad=2)
-        ax.tick_params(labelsize=6)
+        big = panel_size >= 2.5
+        ax.set_title(title(label) if title else str(label), fontsize=9 if big else 7, pad=2)
+        ax.tick_params(labelsize=8 if big else 6)
     for ax in flat[len(order):]:
         ax.set_visible(False)
-    fig.supxlabel(x, fontsize=9)
-    fig.supylabel(y, fontsize=9)
+    if manual:
+        fig.supxlabel(x, fontsize=9, y=0.1 / height, va="bottom")
+        fig.supylabel(y, fontsize=9, x=0.05 / width, ha="left")
+    else:
+        fig.supxlabel(x, fontsize=9)
+        fig.supylabel(y, fontsize=9)
     if hue:
         handles = [plt.Line2D([], [], color=colors[lev], marker="o", ls="-", ms=4) for lev in levels]
-        fig.legend(handles, [str(lev) for lev in levels], loc="outside upper center", ncol=len(levels),
-                   fontsize=8, frameon=False)
+        where = {"loc": "upper center", "bbox_to_anchor": (0.5, 1 - 0.02 / height)} if manual \
+            else {"loc": "outside upper center"}
+        fig.legend(handles, [str(lev) for lev in levels], ncol=len(levels), fontsize=8, frameon=False, **where)
     return fig
 
 
@@ -306,6 +429,9 @@ def beta_space(
     labels: bool | Sequence[str] = False,
     ax: plt.Axes | None = None,
     point_kw: dict[str, Any] | None = None,
+    colors: Mapping[Any, str] | None = None,
+    xlabel: str | None = None,
+    ylabel: str | None = None,
 ) -> plt.Axes:
     """Per-cluster coefficients as points in "beta space", with a data ellipse per group.
 
@@ -319,12 +445,19 @@ def beta_space(
     x, y : str
         Columns on the axes (default: the intercept and the next column).
     hue : str or array-like, optional
-        Grouping of the clusters (a column of ``coefs`` or values aligned with its rows).
+        Grouping of the clusters: a column of ``coefs``, a Series (matched to ``coefs`` by index)
+        or values in the order of its rows.
     ellipse_radius : float, sequence or None
         Radii of the data ellipse drawn for each group (None for none).
     labels : bool or sequence of str
         Label the points (True: with the index).
     ax : matplotlib Axes, optional
+    point_kw : dict, optional
+        Passed to ``Axes.scatter``.
+    colors : mapping, optional
+        Colour of each group (default: see :func:`group_colors`).
+    xlabel, ylabel : str, optional
+        Axis labels (default: the column names).
 
     Returns
     -------
@@ -351,31 +484,321 @@ def beta_space(
             raise KeyError(f"beta_space: no column {col!r} in coefs")
     if ax is None:
         _, ax = plt.subplots(figsize=(5.5, 4.5), layout="constrained")
-    if hue is None:
-        groups = pd.Series("all", index=coefs.index)
-    elif isinstance(hue, str):
-        groups = coefs[hue]
-    else:
-        groups = pd.Series(np.asarray(hue), index=coefs.index)
-    levels = list(groups.cat.categories) if isinstance(groups.dtype, pd.CategoricalDtype) \
-        else list(pd.unique(groups.dropna()))
+    groups = _groups_for(coefs, hue, "beta_space")
+    levels = _levels_of(groups)
+    palette = group_colors(levels, colors) if hue is not None else {"all": "C0"}
     kw = {"s": 14}
     kw.update(point_kw or {})
-    for k, lev in enumerate(levels):
+    for lev in levels:
         part = coefs[groups.to_numpy() == lev]
         xv = part[x].to_numpy(dtype=float)
         yv = part[y].to_numpy(dtype=float)
-        ax.scatter(xv, yv, color=f"C{k}", label=None if hue is None else str(lev), **kw)
+        ax.scatter(xv, yv, color=palette[lev], label=None if hue is None else str(lev), **kw)
         ok = ~(np.isnan(xv) | np.isnan(yv))
         if ellipse_radius is not None and ok.sum() > 2:
             pts = data_ellipse(xv, yv, radius=ellipse_radius)
-            ax.plot(pts[:, 0], pts[:, 1], color=f"C{k}", lw=1)
+            ax.plot(pts[:, 0], pts[:, 1], color=palette[lev], lw=1)
     if labels is not False:
         texts = [str(i) for i in coefs.index] if labels is True else list(labels)  # type: ignore[arg-type]
         for t, xv, yv in zip(texts, coefs[x], coefs[y]):
             ax.annotate(t, (xv, yv), fontsize=6, xytext=(2, 2), textcoords="offset points")
-    ax.set_xlabel(x)
-    ax.set_ylabel(y)
+    ax.set_xlabel(x if xlabel is None else xlabel)
+    ax.set_ylabel(y if ylabel is None else ylabel)
     if hue is not None:
         ax.legend(fontsize=8, frameon=False)
     return ax
+
+
+# --------------------------------------------------------------------------------------------
+# data space and beta space: the pieces of the notes' figures for Methods 1-4
+# --------------------------------------------------------------------------------------------
+
+
+def _levels_of(groups: pd.Series) -> list[Any]:
+    """The levels of a grouping: categories in their order (only those present), else sorted values."""
+    if isinstance(groups.dtype, pd.CategoricalDtype):
+        present = set(groups.dropna())
+        return [c for c in groups.cat.categories if c in present]
+    return sorted(pd.unique(groups.dropna()), key=lambda v: (str(type(v)), v))
+
+
+def _groups_for(frame: pd.DataFrame, hue: Any, who: str) -> pd.Series:
+    """A grouping aligned with the rows of ``frame`` from a column name, a Series or values."""
+    if hue is None:
+        return pd.Series("all", index=frame.index)
+    if isinstance(hue, str):
+        if hue not in frame.columns:
+            raise KeyError(f"{who}: no column {hue!r}")
+        return frame[hue]
+    if isinstance(hue, pd.Series):
+        missing = frame.index.difference(hue.index)
+        if len(missing):
+            raise KeyError(f"{who}: the grouping has no value for rows {list(missing[:5])}")
+        return hue.loc[frame.index]
+    values = np.asarray(hue)
+    if len(values) != len(frame):
+        raise ValueError(f"{who}: the grouping has {len(values)} values for {len(frame)} rows")
+    return pd.Series(values, index=frame.index)
+
+
+def group_colors(levels: Sequence[Any], colors: Mapping[Any, str] | None = None) -> dict[Any, str]:
+    """A colour for each level: the ones given in ``colors``, else matplotlib's cycle C0, C1, ...
+
+    Examples
+    --------
+    >>> from hlmkit.plots import group_colors
+    >>> group_colors(["Catholic", "Public"], {"Public": "red"})
+    {'Catholic': 'C0', 'Public': 'red'}
+    """
+    given = dict(colors or {})
+    return {lev: given.get(lev, f"C{k}") for k, lev in enumerate(levels)}
+
+
+def data_space(
+    df: pd.DataFrame,
+    x: str,
+    y: str,
+    hue: Any = None,
+    *,
+    ax: plt.Axes | None = None,
+    colors: Mapping[Any, str] | None = None,
+    point_kw: dict[str, Any] | None = None,
+    legend: bool = True,
+) -> plt.Axes:
+    """A scatter plot of ``y`` against ``x``, one colour per group: the "data space" of the notes.
+
+    Lines drawn on it with :func:`coef_lines` are the points of beta space (:func:`beta_space`).
+
+    Parameters
+    ----------
+    df : DataFrame
+    x, y : str
+        Columns on the horizontal and vertical axes.
+    hue : str, Series or array-like, optional
+        The grouping (a column, a Series matched by index, or values in row order).
+    ax : matplotlib Axes, optional
+    colors : mapping, optional
+        Colour of each group (see :func:`group_colors`).
+    point_kw : dict, optional
+        Passed to ``Axes.scatter`` (default: small, translucent points).
+    legend : bool
+        Label the groups and show a legend (False: no labels, so that a legend drawn later shows
+        only the lines added on top).
+
+    Returns
+    -------
+    matplotlib Axes
+
+    Examples
+    --------
+    >>> import hlmkit as hk
+    >>> from hlmkit.plots import data_space
+    >>> ax = data_space(hk.load_hs(), "ses", "mathach", "Sector")
+    >>> [t.get_text() for t in ax.get_legend().get_texts()]
+    ['Catholic', 'Public']
+    """
+    for col in (x, y):
+        if col not in df.columns:
+            raise KeyError(f"data_space: no column {col!r} in the data")
+    if ax is None:
+        _, ax = plt.subplots(figsize=(5.5, 4.5), layout="constrained")
+    groups = _groups_for(df, hue, "data_space")
+    levels = _levels_of(groups)
+    palette = group_colors(levels, colors) if hue is not None else {"all": "0.5"}
+    kw = {"s": 5, "alpha": 0.35, "linewidths": 0}
+    kw.update(point_kw or {})
+    for lev in levels:
+        part = df[groups.to_numpy() == lev]
+        ax.scatter(part[x], part[y], color=palette[lev], label=str(lev) if hue is not None and legend else None,
+                   **kw)
+    ax.set_xlabel(x)
+    ax.set_ylabel(y)
+    if legend and hue is not None:
+        ax.legend(fontsize=8, frameon=False, markerscale=2)
+    return ax
+
+
+def coef_lines(
+    ax: plt.Axes,
+    coefs: pd.DataFrame | np.ndarray,
+    *,
+    x_range: tuple[float, float] | pd.DataFrame | None = None,
+    hue: Any = None,
+    colors: Mapping[Any, str] | None = None,
+    intercept: str = "(Intercept)",
+    slope: str | None = None,
+    labels: bool = False,
+    **line_kw: Any,
+) -> list[Any]:
+    """Draw the line ``y = a + b x`` of each row of ``coefs`` in data space.
+
+    The dual of :func:`beta_space`: a point (a, b) of beta space is a line of data space.
+
+    Parameters
+    ----------
+    ax : matplotlib Axes
+    coefs : DataFrame or (n, 2) array
+        Intercepts and slopes, one line per row (e.g. ``hk.lmlist(...).coef``).
+    x_range : (lo, hi) or DataFrame, optional
+        Where to draw: one range for all lines, or a DataFrame with two columns (lo, hi)
+        matched to ``coefs`` by index (e.g. each school's range of ses). Default: the axes'
+        current x limits.
+    hue : str, Series or array-like, optional
+        Grouping of the rows, for colours (a column of ``coefs``, a Series matched by index, or
+        values in row order).
+    colors : mapping, optional
+        Colour of each group (see :func:`group_colors`).
+    intercept, slope : str
+        Columns of ``coefs`` (default slope: the first other numeric column).
+    labels : bool
+        Give each group's first line a legend label.
+    **line_kw
+        Passed to ``Axes.plot`` (e.g. ``lw``, ``alpha``, ``ls``, ``color``).
+
+    Returns
+    -------
+    list of the Line2D objects drawn
+
+    Examples
+    --------
+    >>> import matplotlib.pyplot as plt
+    >>> import pandas as pd
+    >>> from hlmkit.plots import coef_lines
+    >>> fig, ax = plt.subplots()
+    >>> lines = coef_lines(ax, pd.DataFrame({"(Intercept)": [1.0, 2.0], "x": [0.5, -1.0]}), x_range=(0, 2))
+    >>> [ln.get_ydata().tolist() for ln in lines]
+    [[1.0, 2.0], [2.0, 0.0]]
+    >>> plt.close(fig)
+    """
+    frame = coefs if isinstance(coefs, pd.DataFrame) else pd.DataFrame(
+        np.asarray(coefs, dtype=float).reshape(-1, 2), columns=[intercept, "slope"])
+    if intercept not in frame.columns:
+        raise KeyError(f"coef_lines: no column {intercept!r} in coefs")
+    if slope is None:
+        others = [c for c in frame.columns if c != intercept and pd.api.types.is_numeric_dtype(frame[c])]
+        if not others:
+            raise ValueError("coef_lines: coefs needs a slope column")
+        slope = others[0]
+    elif slope not in frame.columns:
+        raise KeyError(f"coef_lines: no column {slope!r} in coefs")
+    if x_range is None:
+        lo_hi = pd.DataFrame({"lo": ax.get_xlim()[0], "hi": ax.get_xlim()[1]}, index=frame.index)
+    elif isinstance(x_range, pd.DataFrame):
+        if x_range.shape[1] != 2:
+            raise ValueError("coef_lines: x_range as a DataFrame needs exactly two columns (lo, hi)")
+        missing = frame.index.difference(x_range.index)
+        if len(missing):
+            raise KeyError(f"coef_lines: x_range has no range for rows {list(missing[:5])}")
+        lo_hi = x_range.loc[frame.index].set_axis(["lo", "hi"], axis=1)
+    else:
+        lo, hi = (float(v) for v in x_range)
+        lo_hi = pd.DataFrame({"lo": lo, "hi": hi}, index=frame.index)
+    groups = _groups_for(frame, hue, "coef_lines")
+    levels = _levels_of(groups)
+    palette = group_colors(levels, colors) if hue is not None else {}
+    drawn = []
+    seen: set[Any] = set()
+    a = frame[intercept].to_numpy(dtype=float)
+    b = frame[slope].to_numpy(dtype=float)
+    lo = lo_hi["lo"].to_numpy(dtype=float)
+    hi = lo_hi["hi"].to_numpy(dtype=float)
+    for k, g in enumerate(groups.to_numpy()):
+        if np.isnan(a[k]) or np.isnan(b[k]):
+            continue
+        kw = dict(line_kw)
+        if hue is not None:
+            kw.setdefault("color", palette.get(g, "0.5"))
+            if labels and g not in seen:
+                kw.setdefault("label", str(g))
+                seen.add(g)
+        xx = np.array([lo[k], hi[k]])
+        (line,) = ax.plot(xx, a[k] + b[k] * xx, **kw)
+        drawn.append(line)
+    return drawn
+
+
+def conf_ellipses(
+    ax: plt.Axes,
+    fit: Any,
+    Ls: Mapping[str, Any],
+    *,
+    level: float = 0.95,
+    kind: str = "coverage",
+    colors: Mapping[str, str] | None = None,
+    center: bool = True,
+    labels: bool = True,
+    **line_kw: Any,
+) -> dict[str, Any]:
+    """Draw the confidence ellipse of each 2-row ``L @ beta`` of a fit, with its centre.
+
+    For beta space: ``Ls = {"Catholic": line_L(fit, "ses", Sector="Catholic"), ...}`` draws each
+    sector's (intercept, slope) with its 95 % confidence ellipse; the difference of two such L
+    matrices draws the ellipse of a difference (to be compared with the origin, see
+    :func:`mark_origin`).
+
+    Parameters
+    ----------
+    ax : matplotlib Axes
+    fit : a fit :func:`hlmkit.conf_ellipse` accepts
+    Ls : mapping label -> 2 x p L matrix
+    level : float
+    kind : {"coverage", "shadow"}
+        ``"coverage"``: the ellipse covers the pair with probability ``level``; ``"shadow"``:
+        its shadow on each axis (on any direction) is a ``level`` interval.
+    colors : mapping, optional
+        Colour of each label (see :func:`group_colors`).
+    center : bool
+        Mark the estimate with a cross.
+    labels : bool
+        Use the keys of ``Ls`` as legend labels.
+    **line_kw
+        Passed to ``Axes.plot`` (e.g. ``ls="--"``, ``lw``).
+
+    Returns
+    -------
+    dict label -> the Line2D of the ellipse
+
+    Examples
+    --------
+    >>> import matplotlib.pyplot as plt
+    >>> import hlmkit as hk
+    >>> from hlmkit.ellipse import line_L
+    >>> from hlmkit.plots import conf_ellipses
+    >>> fit = hk.ols("mathach ~ ses * Sector", hk.load_hs())
+    >>> fig, ax = plt.subplots()
+    >>> drawn = conf_ellipses(ax, fit, {s: line_L(fit, "ses", Sector=s) for s in ["Catholic", "Public"]})
+    >>> sorted(drawn)
+    ['Catholic', 'Public']
+    >>> plt.close(fig)
+    """
+    from .ellipse import conf_ellipse
+
+    palette = group_colors(list(Ls), colors)
+    drawn = {}
+    for label, L in Ls.items():
+        pts = conf_ellipse(fit, L=L, level=level, kind=kind)
+        kw = {"color": palette[label], "lw": 1.2}
+        kw.update(line_kw)
+        if labels:
+            kw.setdefault("label", str(label))
+        (line,) = ax.plot(pts[:, 0], pts[:, 1], **kw)
+        if center:
+            ok = ~np.isnan(pts[:, 0])
+            c = pts[ok][:-1].mean(axis=0)
+            ax.plot(c[0], c[1], "+", color=line.get_color(), ms=10, mew=2)
+        drawn[label] = line
+    return drawn
+
+
+def mark_origin(ax: plt.Axes, label: str | None = "no difference", **kw: Any) -> None:
+    """Mark the origin of a "difference" beta space: thin axes through (0, 0) and a cross at it.
+
+    An ellipse of a difference that misses the origin rejects "no difference" in both
+    coefficients jointly (coverage ellipse) or in some linear combination (shadow ellipse).
+    """
+    style = {"color": "0.3", "lw": 0.6, "zorder": 0}
+    ax.axhline(0, **style)
+    ax.axvline(0, **style)
+    mk = {"marker": "x", "color": "k", "ms": 7, "ls": "none"}
+    mk.update(kw)
+    ax.plot(0, 0, label=label, **mk)

@@ -512,6 +512,63 @@ def ols(formula: str, data: pd.DataFrame) -> Any:
     return res
 
 
+def _format_pvalues_r(p: Any, digits: int = 3) -> list[str]:
+    """R's ``format.pval(p, digits)`` as ``printCoefmat`` uses it: values from 0.001 up are formatted
+    together, smaller ones together (in scientific notation), those below machine epsilon as ``< 2e-16``."""
+    pv = np.asarray(p, dtype=float)
+    out = ["NA" if np.isnan(v) else "< 2e-16" for v in pv]
+    ok = ~np.isnan(pv) & (pv >= np.finfo(float).eps)
+    with np.errstate(divide="ignore"):
+        fixp = ok & (np.floor(np.log10(np.where(pv > 0, pv, 1e-50))) >= -3)
+    for group, fixed in ((fixp, True), (ok & ~fixp, False)):
+        idx = np.flatnonzero(group)
+        if not idx.size:
+            continue
+        if fixed:
+            texts = [t.strip() for t in format_r(pv[idx], digits)]
+        else:
+            nsig = max(len(f"{v:.{digits - 1}e}".split("e")[0].replace(".", "").rstrip("0")) or 1 for v in pv[idx])
+            texts = [f"{v:.{max(nsig, 1) - 1}e}" for v in pv[idx]]
+        for k, t in zip(idx, texts):
+            out[k] = t
+    return out
+
+
+def coef_table_r(est: Any, se: Any, stat: Any, pvalues: Any, stat_name: str = "t value",
+                 p_name: str = "Pr(>|t|)", digits: int = 4) -> str:
+    """A coefficient table printed as R's ``printCoefmat`` prints it (without significance stars).
+
+    Estimates and standard errors are rounded and formatted together, the test statistics to
+    ``digits - 1`` decimals, the p-values as :func:`_format_pvalues_r`.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from hlmkit.wald import coef_table_r
+    >>> est = pd.Series([13.5579028, 2.2998872], index=["(Intercept)", "ses"])
+    >>> print(coef_table_r(est, [0.18813, 0.25817], [72.0672, 8.9084], [0.0, 5.6e-7]))
+                Estimate Std. Error t value Pr(>|t|)
+    (Intercept)  13.5579     0.1881  72.067  < 2e-16
+    ses           2.2999     0.2582   8.908  5.6e-07
+    """
+    est_v = np.asarray(est, dtype=float)
+    se_v = np.asarray(se, dtype=float)
+    both = np.concatenate([est_v, se_v])
+    acs = np.abs(both[np.isfinite(both) & (both != 0)])
+    digmin = 1 + np.floor(np.log10([acs.min(), acs.max()])) if acs.size else np.zeros(2)
+    cs = format_r(np.round(both, int(max(1, digits - digmin.min()))), digits)
+    n = len(est_v)
+    names = list(est.index) if isinstance(est, pd.Series) else [str(k) for k in range(n)]
+    dig_tst = max(1, min(5, digits - 1))
+    tab = pd.DataFrame({"Estimate": est_v, "Std. Error": se_v, stat_name: np.asarray(stat, dtype=float),
+                        p_name: np.asarray(pvalues, dtype=float)}, index=names)
+    return table_r(tab, formatted={
+        "Estimate": cs[:n], "Std. Error": cs[n:],
+        stat_name: format_r(np.round(np.asarray(stat, dtype=float), dig_tst), digits),
+        p_name: _format_pvalues_r(pvalues, dig_tst),
+    })
+
+
 def lm_summary(res: Any) -> str:
     """R's ``summary(lm(...))`` printout of a statsmodels OLS result (e.g. from :func:`ols`)."""
     formula = getattr(res.model, "hlmkit_formula", None)
@@ -521,19 +578,13 @@ def lm_summary(res: Any) -> str:
         lines += ["Call:", f"lm(formula = {formula})", ""]
     lines.append("Residuals:")
     qs = np.quantile(resid, [0, 0.25, 0.5, 0.75, 1])
-    lines.append(table_r(pd.DataFrame([qs], columns=["Min", "1Q", "Median", "3Q", "Max"], index=[""]), digits=4))
+    mx = float(np.max(np.abs(qs)))
+    zz = np.round(qs, int(np.floor(5 - np.log10(mx) + 0.5))) if mx > 0 else qs   # R's zapsmall(q, digits + 1)
+    lines.append(table_r(pd.DataFrame([zz], columns=["Min", "1Q", "Median", "3Q", "Max"], index=[""]),
+                         formatted={c: [v] for c, v in zip(["Min", "1Q", "Median", "3Q", "Max"], format_r(zz, 4))}))
     lines.append("")
     lines.append("Coefficients:")
-    tab = pd.DataFrame(
-        {"Estimate": res.params, "Std. Error": res.bse, "t value": res.tvalues}, index=res.params.index
-    )
-    ptxt = []
-    for p in np.asarray(res.pvalues, dtype=float):
-        ptxt.append("< 2e-16" if p < 2e-16 else (f"{p:.3g}" if p >= 1e-4 else f"{p:.2e}"))
-    lines.append(table_r(tab, digits=5, formatted={"Estimate": format_r(res.params, 6)[:]}))
-    lines[-1] = "\n".join(
-        line + ("  Pr(>|t|)" if k == 0 else "  " + ptxt[k - 1].rjust(8)) for k, line in enumerate(lines[-1].splitlines())
-    )
+    lines.append(coef_table_r(res.params, res.bse, res.tvalues, res.pvalues, "t value", "Pr(>|t|)"))
     lines.append("")
     s = float(np.sqrt(res.scale))
     lines.append(f"Residual standard error: {s:.4g} on {int(res.df_resid)} degrees of freedom")
