@@ -10,14 +10,16 @@ falls back to storing the value when myst-nb is not installed.
 
 from __future__ import annotations
 
+import json
 import math
 from collections.abc import Mapping
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-__all__ = ["glue", "check", "check_printed", "printed_decimals", "GLUED"]
+__all__ = ["glue", "check", "check_printed", "printed_decimals", "r_reference", "GLUED"]
 
 #: Values glued in this session (also when myst-nb is not available).
 GLUED: dict[str, Any] = {}
@@ -113,3 +115,25 @@ def check(actual: Any, expected: Any, *, rel: float | None = None, abs: float | 
         ok = bool(np.allclose(a, e, rtol=rel or 0.0, atol=abs or 0.0, equal_nan=True))
     if not ok:
         raise AssertionError(f"check failed{label}: got {a.tolist()}, expected {e.tolist()}")
+
+
+def r_reference(name: str) -> Any:
+    """Values frozen from R for the book's checks: ``tests/reference/<name>.json`` of the repository.
+
+    The pages compare their numbers with these in hidden cells. They live in the book's repository
+    (written by ``tests/reference/make_reference.R``), not in the installed package, so a page run
+    outside a clone of the repository cannot make those checks.
+
+    Examples
+    --------
+    >>> from hlmkit.book import r_reference
+    >>> r_reference("lme_models")["hs_oneway"]["df"]
+    {'(Intercept)': 1937}
+    """
+    path = Path(__file__).resolve().parent.parent / "tests" / "reference" / f"{name}.json"
+    if not path.is_file():
+        raise FileNotFoundError(
+            f"no frozen R values {name!r} at {path}: the hidden checks of the book's pages need a clone "
+            "of the book's repository (tests/reference/)"
+        )
+    return json.loads(path.read_text())
