@@ -49,7 +49,7 @@ student: $(STAMP)
 	$(BIN)/jupyter-book build . --path-output _build/student --config _build/_config_student.yml -W -n --keep-going
 
 bench: $(STAMP)
-	$(BIN)/python benchmarks/bench_lme.py
+	for b in benchmarks/bench_*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
 
 clean:
 	rm -rf _build notebooks .pytest_cache .hypothesis

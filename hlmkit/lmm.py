@@ -307,8 +307,12 @@ class _Problem:
             if ft <= f0 + 1e-9 * max(1.0, abs(f0)):
                 theta, f0 = trial, min(ft, f0)
         grad = self.gradient(theta)
+        # L-BFGS-B stops "ABNORMAL" when its line search cannot lower the deviance, as happens when
+        # it starts at the optimum (a refit from a fit's own theta); whether the point is an
+        # optimum is then decided by the gradient (LmeResult.converged)
+        stopped = bool(res.success) or str(res.message).startswith("ABNORMAL")
         info = {
-            "success": bool(res.success) and np.isfinite(f0),
+            "success": stopped and bool(np.isfinite(f0)),
             "message": str(res.message),
             "nfev": int(res.nfev),
             "nit": int(res.nit),
@@ -872,22 +876,6 @@ class LmeResult:
     def refit(self, data: pd.DataFrame, **kw: Any) -> LmeResult:
         """The same model on other data, starting from this fit's estimates."""
         return self.update(data=data, **kw)
-
-    # ------------------------------------------------------------------------------------
-    def _subproblem_fit(self, keep_groups: np.ndarray) -> tuple[np.ndarray, _Pieces]:
-        """Refit on a subset of clusters, reusing the cross-products (for influence)."""
-        prob = self._prob
-        sub = object.__new__(_Problem)
-        sub.__dict__.update(prob.__dict__)
-        sub.ztz = prob.ztz[keep_groups]
-        sub.ztxy = prob.ztxy[keep_groups]
-        rows = np.isin(prob.codes, np.flatnonzero(keep_groups))
-        xy = np.column_stack([prob.X[~rows], prob.y[~rows]])
-        sub.xytxy = prob.xytxy - xy.T @ xy
-        sub.n = int(rows.sum())
-        sub.ngroups = int(keep_groups.sum())
-        theta, _ = sub.optimise(self.theta, 500)
-        return theta, sub.pieces(theta)
 
 
 def _fd_hessian(f: Any, x: np.ndarray, rel: float = 1e-4) -> np.ndarray:
