@@ -105,18 +105,30 @@ class HausmanResult:
 
 
 def _estimable(fit: Any, names: list[str]) -> list[str]:
-    """Those of ``names`` that an OLS fit with a rank-deficient design actually estimates."""
+    """Those of ``names`` that an OLS fit with a rank-deficient design actually estimates.
+
+    A coefficient is estimable when its column is not part of any linear dependency among the
+    design's columns (the null space of X has no weight on it). For a fit from :func:`hlmkit.ols`
+    the whole design is used, aliased columns included: with school dummies in the model, R's
+    ``lm`` (and ``hk.ols``) drops a dummy and reports a number for ``SectorPublic``, but that number
+    is a contrast of school effects, not a sector effect.
+    """
     model = getattr(fit, "model", None)
-    exog = getattr(model, "exog", None)
-    if exog is None:
-        return names
-    X = np.asarray(exog, dtype=float)
+    design = getattr(model, "hlmkit_design", None)
+    if design is not None:
+        X = design.to_numpy(dtype=float)
+        all_names = list(design.columns)
+    else:
+        exog = getattr(model, "exog", None)
+        if exog is None:
+            return names
+        X = np.asarray(exog, dtype=float)
+        all_names = list(get_fix(fit).beta.index)
     if np.linalg.matrix_rank(X) == X.shape[1]:
         return names
     _, d, vt = np.linalg.svd(X, full_matrices=False)
     null = vt[d <= d.max() * max(X.shape) * np.finfo(float).eps]
-    all_names = list(get_fix(fit).beta.index)
-    return [n for n in names if np.all(np.abs(null[:, all_names.index(n)]) < 1e-8)]
+    return [n for n in names if n in all_names and np.all(np.abs(null[:, all_names.index(n)]) < 1e-8)]
 
 
 def hausman(fe_fit: Any, re_fit: Any, terms: Sequence[str] | str | None = None) -> HausmanResult:

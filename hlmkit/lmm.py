@@ -462,16 +462,31 @@ def lme(
     )
 
 
-def _aliased_columns(X: np.ndarray, names: list[str]) -> list[str]:
-    """Columns that are linear combinations of earlier columns (R's pivoting order)."""
-    kept: list[int] = []
+def _aliased_columns(X: np.ndarray, names: list[str], tol: float = 1e-7) -> list[str]:
+    """Columns that are linear combinations of earlier columns (R's order of pivoting in ``lm``).
+
+    Gram-Schmidt, column by column (twice, for numerical safety): a column whose part orthogonal
+    to the columns kept so far is below ``tol`` of its length is aliased.
+    """
+    n, p = X.shape
+    basis = np.empty((n, p))
+    m = 0  # columns kept so far
     bad = []
-    for k in range(X.shape[1]):
-        cand = kept + [k]
-        if np.linalg.matrix_rank(X[:, cand]) == len(cand):
-            kept.append(k)
-        else:
+    for k in range(p):
+        v = np.asarray(X[:, k], dtype=float)
+        norm0 = float(np.linalg.norm(v))
+        if norm0 == 0:
             bad.append(names[k])
+            continue
+        Q = basis[:, :m]
+        r = v - Q @ (Q.T @ v)
+        r = r - Q @ (Q.T @ r)
+        norm = float(np.linalg.norm(r))
+        if norm <= tol * norm0:
+            bad.append(names[k])
+        else:
+            basis[:, m] = r / norm
+            m += 1
     return bad
 
 

@@ -487,6 +487,12 @@ def ols(formula: str, data: pd.DataFrame) -> Any:
     (``(Intercept)``, ``SectorPublic``, ``ses:SectorPublic``), so that :func:`wald` patterns written
     for R work unchanged; :func:`lm_summary` prints it like R's ``summary(lm(...))``.
 
+    As R's ``lm`` does, a column that is a linear combination of earlier columns is *aliased*: it
+    is left out of the fit (its coefficient is not estimable), and its name is listed in
+    ``fit.model.hlmkit_aliased``; ``lm_summary`` shows it as ``NA``, and :func:`wald` tests only
+    estimable coefficients. (statsmodels on its own would return a minimum-norm solution in
+    which aliased columns share out what only their combination can estimate.)
+
     Examples
     --------
     >>> import hlmkit as hk
@@ -496,16 +502,23 @@ def ols(formula: str, data: pd.DataFrame) -> Any:
     """
     import statsmodels.api as sm
 
+    from .lmm import _aliased_columns
+
     mf = ModelFrame(formula, data)
     d = mf.design()
     X = d.frame(mf.index)
+    aliased = _aliased_columns(d.matrix, d.columns) if np.linalg.matrix_rank(d.matrix) < d.matrix.shape[1] else []
+    kept = [c for c in d.columns if c not in aliased]
     y = pd.Series(mf.y, index=mf.index, name=mf.parsed.response)
-    res = sm.OLS(y, X).fit()
+    res = sm.OLS(y, X[kept]).fit()
     parsed = mf.parsed
 
     def model_matrix(newdata: pd.DataFrame) -> pd.DataFrame:
-        return mf.new_design(parsed, newdata).frame(newdata.index)
+        return mf.new_design(parsed, newdata).frame(newdata.index)[kept]
 
+    res.model.hlmkit_aliased = aliased
+    res.model.hlmkit_columns = list(d.columns)
+    res.model.hlmkit_design = X  # every column, aliased ones included (to tell what is estimable)
     res.model.hlmkit_model_matrix = model_matrix
     res.model.hlmkit_formula = formula
     res.model.hlmkit_n_dropped = mf.n_dropped
@@ -583,8 +596,14 @@ def lm_summary(res: Any) -> str:
     lines.append(table_r(pd.DataFrame([zz], columns=["Min", "1Q", "Median", "3Q", "Max"], index=[""]),
                          formatted={c: [v] for c, v in zip(["Min", "1Q", "Median", "3Q", "Max"], format_r(zz, 4))}))
     lines.append("")
-    lines.append("Coefficients:")
-    lines.append(coef_table_r(res.params, res.bse, res.tvalues, res.pvalues, "t value", "Pr(>|t|)"))
+    aliased = list(getattr(res.model, "hlmkit_aliased", []))
+    columns = list(getattr(res.model, "hlmkit_columns", res.params.index))
+    if aliased:
+        lines.append(f"Coefficients: ({len(aliased)} not defined because of singularities)")
+    else:
+        lines.append("Coefficients:")
+    table = pd.DataFrame({"e": res.params, "s": res.bse, "t": res.tvalues, "p": res.pvalues}).reindex(columns)
+    lines.append(coef_table_r(table["e"], table["s"], table["t"], table["p"], "t value", "Pr(>|t|)"))
     lines.append("")
     s = float(np.sqrt(res.scale))
     lines.append(f"Residual standard error: {s:.4g} on {int(res.df_resid)} degrees of freedom")
