@@ -195,11 +195,56 @@ class _Problem:
             return pc.logdet_m + pc.logdet_rx + nr * (1.0 + math.log(2.0 * math.pi * pc.r2 / nr))
         return pc.logdet_m + n * (1.0 + math.log(2.0 * math.pi * pc.r2 / n))
 
+    def _terms(self, theta: np.ndarray) -> tuple[float, float, float]:
+        """(log|M|, log|R_X|^2, r^2) at theta: the deviance's ingredients, and nothing else.
+
+        The optimiser calls this hundreds of times, so the common cases (one or two random effects)
+        are written out element by element over the clusters; other cases use :meth:`pieces`.
+        """
+        q, p = self.q, self.p
+        if q == 1:
+            a = theta[0]
+            m = a * a * self.ztz[:, 0, 0] + 1.0
+            w = self.ztxy[:, 0, :] * (a / np.sqrt(m))[:, None]
+            logdet_m = float(np.log(m).sum())
+            s = w.T @ w
+        elif q == 2:
+            a, b, c = theta
+            ztz, ztxy = self.ztz, self.ztxy  # read each time: refits replace them (influence)
+            b11, b12, b22 = ztz[:, 0, 0], ztz[:, 0, 1], ztz[:, 1, 1]
+            e1, e2 = ztxy[:, 0, :], ztxy[:, 1, :]
+            m11 = a * a * b11 + 2.0 * a * b * b12 + b * b * b22 + 1.0
+            m12 = c * (a * b12 + b * b22)
+            m22 = c * c * b22 + 1.0
+            l11 = np.sqrt(m11)
+            l21 = m12 / l11
+            d22 = m22 - l21 * l21
+            if np.any(d22 <= 0):
+                raise np.linalg.LinAlgError("not positive definite")
+            l22 = np.sqrt(d22)
+            w1 = (a * e1 + b * e2) / l11[:, None]
+            w2 = (c * e2 - l21[:, None] * w1) / l22[:, None]
+            logdet_m = float(np.log(m11).sum() + np.log(d22).sum())
+            s = w1.T @ w1 + w2.T @ w2
+        else:
+            pc = self.pieces(theta)
+            return pc.logdet_m, pc.logdet_rx, pc.r2
+        rc = np.linalg.cholesky(self.xytxy - s)
+        diag = np.diagonal(rc)
+        return logdet_m, float(2.0 * np.log(diag[:p]).sum()), float(diag[p] ** 2)
+
     def deviance(self, theta: np.ndarray) -> float:
         try:
-            return self.deviance_from(self.pieces(np.asarray(theta, dtype=float)))
+            logdet_m, logdet_rx, r2 = self._terms(np.asarray(theta, dtype=float))
         except (FloatingPointError, np.linalg.LinAlgError):
             return np.inf
+        n, p = self.n, self.p
+        if not r2 > 0:
+            return np.inf
+        if self.reml:
+            nr = n - p
+            return logdet_m + logdet_rx + nr * (1.0 + math.log(2.0 * math.pi * r2 / nr))
+        return logdet_m + n * (1.0 + math.log(2.0 * math.pi * r2 / n))
 
     def sigma2(self, pc: _Pieces) -> float:
         return pc.r2 / (self.n - self.p if self.reml else self.n)
@@ -230,7 +275,7 @@ class _Problem:
             g[k] = (self.deviance(theta + e) - self.deviance(theta - e)) / (2 * h[k])
         return g
 
-    def _newton_polish(self, theta: np.ndarray, steps: int = 4) -> np.ndarray:
+    def _newton_polish(self, theta: np.ndarray, steps: int = 2) -> np.ndarray:
         """A few Newton steps with finite-difference derivatives, each kept only if it helps.
 
         L-BFGS-B with finite-difference gradients stops where the deviance is flat to about 1e-9
@@ -267,9 +312,45 @@ class _Problem:
             if not f1 <= f0:
                 break
             theta, f0 = new, f1
-            if np.max(np.abs(step)) < 1e-10 * max(1.0, float(np.max(np.abs(theta)))):
-                break
+            if np.max(np.abs(step)) < 1e-8 * max(1.0, float(np.max(np.abs(theta)))):
+                break  # a step this small changes nothing R prints
         return theta
+
+    def _optimise_scalar(self, start: float, maxiter: int) -> tuple[np.ndarray, dict[str, Any]]:
+        """One variance parameter (a random intercept): Brent's method on [0, upper].
+
+        The upper end is doubled until the deviance rises, so the minimum is bracketed; Brent's
+        method then needs no derivatives and stops at a relative 1e-10 of theta.
+        """
+        dev = lambda t: self.deviance(np.array([t]))  # noqa: E731
+        upper = max(2.0 * abs(start), 1.0)
+        f_up = dev(upper)
+        for _ in range(60):
+            if dev(upper / 2) <= f_up:
+                break
+            upper *= 2.0
+            f_up = dev(upper)
+        res = optimize.minimize_scalar(dev, bounds=(0.0, upper), method="bounded",
+                                       options={"xatol": 1e-10 * max(1.0, upper), "maxiter": maxiter})
+        theta = np.array([float(res.x)])
+        f0 = float(res.fun)
+        if dev(0.0) <= f0:  # the optimum is on the boundary: a zero variance
+            theta, f0 = np.zeros(1), dev(0.0)
+        else:
+            theta = self._newton_polish(theta)
+        grad = self.gradient(theta) if theta[0] > 0 else np.array([0.0])
+        if theta[0] == 0.0:  # at the bound only an increase of theta is feasible
+            h = 1e-6
+            grad = np.array([min(0.0, (dev(h) - f0) / h)])
+        info = {
+            "success": bool(res.success) and bool(np.isfinite(f0)),
+            "message": str(res.message),
+            "nfev": int(res.nfev),
+            "nit": int(getattr(res, "nit", res.nfev)),
+            "gradient": grad,
+            "max_projected_gradient": float(np.max(np.abs(grad))),
+        }
+        return theta, info
 
     def optimise(self, start: np.ndarray, maxiter: int) -> tuple[np.ndarray, dict[str, Any]]:
         """Minimise the profiled deviance over theta.
@@ -279,6 +360,8 @@ class _Problem:
         finite-difference gradients) and a zero variance is an ordinary point of the search rather
         than a corner to get stuck in; the result is then given a non-negative diagonal.
         """
+        if self.ntheta == 1:
+            return self._optimise_scalar(float(np.asarray(start, dtype=float)[0]), maxiter)
         options = {"maxiter": maxiter, "ftol": 1e-12, "gtol": 1e-8, "maxfun": 50 * maxiter}
         res = optimize.minimize(self.deviance, np.asarray(start, dtype=float), method="L-BFGS-B",
                                 options=options)
@@ -553,31 +636,33 @@ class LmeResult:
         dev = prob.deviance_from(pc)
         s2 = prob.sigma2(pc)
         self.sigma = math.sqrt(s2)
-        names = list(self._xdesign.columns)
-        re_names = list(self._zdesign.columns)
-        self.fixef = pd.Series(pc.beta, index=names, name="Estimate")
+        names = pd.Index(self._xdesign.columns)  # one Index object shared by every result
+        re_names = pd.Index(self._zdesign.columns)
+        beta = pc.beta
         rxinv = np.linalg.inv(pc.rx)
         vcov = s2 * (rxinv.T @ rxinv)
+        se = np.sqrt(np.diag(vcov))
+        df = _nlme_df(prob.X, prob.codes, prob.ngroups).astype(int)
+        tvals = beta / se
+        self.fixef = pd.Series(beta, index=names, name="Estimate")
         self.vcov = pd.DataFrame(vcov, index=names, columns=names)
-        self.df = pd.Series(_nlme_df(prob.X, prob.codes, prob.ngroups), index=names, name="DF").astype(int)
-        self.se = pd.Series(np.sqrt(np.diag(vcov)), index=names, name="Std.Error")
-        self.tvalues = (self.fixef / self.se).rename("t-value")
-        self.pvalues = pd.Series(
-            2 * stats.t.sf(np.abs(self.tvalues.to_numpy()), self.df.to_numpy()), index=names, name="p-value"
-        )
+        self.df = pd.Series(df, index=names, name="DF")
+        self.se = pd.Series(se, index=names, name="Std.Error")
+        self.tvalues = pd.Series(tvals, index=names, name="t-value")
+        self.pvalues = pd.Series(2 * stats.t.sf(np.abs(tvals), df), index=names, name="p-value")
         lam = pc.lam
         G = s2 * lam @ lam.T
         self.G = pd.DataFrame(G, index=re_names, columns=re_names)
         # BLUPs: b_j = sigma Lambda u_j, u_j = M_j^-1 Lambda' Z_j'(y_j - X_j beta); w = L^-1 Lambda' Z'[X y]
-        rhs = pc.w[:, :, prob.p] - pc.w[:, :, : prob.p] @ pc.beta
+        rhs = pc.w[:, :, prob.p] - pc.w[:, :, : prob.p] @ beta
         u = np.linalg.solve(np.transpose(pc.chol_m, (0, 2, 1)), rhs[:, :, None])[:, :, 0]
         b = u @ lam.T
         self.ranef = pd.DataFrame(b, index=labels, columns=re_names)
-        coef = pd.DataFrame(np.tile(pc.beta, (len(labels), 1)), index=labels, columns=names)
-        for name in re_names:
-            if name in coef.columns:
-                coef[name] = coef[name] + self.ranef[name]
-        self.coef = coef
+        coef = np.tile(beta, (len(labels), 1))
+        for k, name in enumerate(re_names):
+            if name in names:
+                coef[:, names.get_loc(name)] += b[:, k]
+        self.coef = pd.DataFrame(coef, index=labels, columns=names)
         self.nobs = prob.n
         self.ngroups = prob.ngroups
         self.n_dropped = self._mf.n_dropped
