@@ -1,4 +1,5 @@
-# Build the book, run the tests. Every target creates .venv (with Python 3.11+) when it is missing.
+# Build the book, run the tests. (The book's kernels draw with matplotlib's inline backend: do
+# not set MPLBACKEND for `make book`.) Every target creates .venv (with Python 3.11+) when it is missing.
 #   make book       execute every chapter and build the HTML book in _build/html (fails on any error or warning)
 #   make test       run hlmkit's unit tests and doctests
 #   make notebooks  write .ipynb copies of the chapters and labs into notebooks/
@@ -10,7 +11,6 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
-export MPLBACKEND := Agg
 export PYTHONHASHSEED := 0
 export OMP_NUM_THREADS := 1
 export OPENBLAS_NUM_THREADS := 1
@@ -32,7 +32,7 @@ $(STAMP): pyproject.toml constraints.txt | $(BIN)/python
 	touch $@
 
 test: $(STAMP)
-	$(BIN)/python -m pytest -q -p no:cacheprovider
+	MPLBACKEND=Agg $(BIN)/python -m pytest -q -p no:cacheprovider
 
 book: $(STAMP)
 	$(BIN)/jupyter-book build . -W -n --keep-going

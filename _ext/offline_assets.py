@@ -5,6 +5,7 @@
 * Scripts that Jupyter Book 1.x registers twice (sphinx-thebe's and sphinx-togglebutton's inline
   configuration) are written once: twice, the second ``const THEBE_JS_URL`` is a JavaScript error
   in every page.
+* A figure that reached a page as the text ``<Figure size ...>`` (no image) is a warning.
 * After the build, every HTML page is scanned for resources loaded from another host
   (``<script src>``, ``<link href>``, ``<img src>``, ``<iframe src>``, CSS ``url()``); each one is a
   warning, so a build with ``-W`` fails if the book would need the network to display.
@@ -70,6 +71,9 @@ def _finished(app: Any, exc: Exception | None) -> None:
         if "_static" in page.parts or "_sources" in page.parts:
             continue
         text = page.read_text(encoding="utf-8", errors="replace")
+        if "&lt;Figure size" in text:
+            logger.warning("%s shows a figure as text (<Figure size ...>) instead of an image",
+                           page.relative_to(out))
         for m in _EXTERNAL.finditer(text):
             logger.warning(
                 "%s loads an external resource (%s); the book must display offline",

@@ -32,14 +32,28 @@ def _plain(value: Any) -> Any:
     return value
 
 
+def _figure_png(fig: Any, dpi: int = 110) -> Any:
+    """A matplotlib figure as a PNG image, whatever matplotlib backend the kernel uses."""
+    import io
+
+    from IPython.display import Image
+
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=dpi, bbox_inches="tight")
+    return Image(data=buf.getvalue(), format="png")
+
+
 def glue(name: str, value: Any, display: bool = False) -> Any:
     """Make ``value`` available to the prose as ``{glue:text}`name:.3f` `` (myst-nb's glue).
 
-    numpy scalars are converted to plain Python numbers first; figures are glued as they are.
-    Returns the (converted) value.
+    numpy scalars are converted to plain Python numbers first. A matplotlib figure is glued as a
+    PNG image: with a non-interactive backend (``MPLBACKEND=Agg``) IPython would otherwise only
+    know the figure as the text ``<Figure size ...>``. Returns the (converted) value.
     """
     value = _plain(value)
     GLUED[name] = value
+    if type(value).__name__ == "Figure" and hasattr(value, "savefig"):
+        value = _figure_png(value)
     try:
         from myst_nb import glue as _myst_glue
     except ImportError:  # pragma: no cover - outside the book
