@@ -9,8 +9,8 @@ line with its band on given axes.
 
 :func:`cluster_lines` draws each cluster's least-squares line (the within-cluster relationships
 the mixed model summarises), :func:`mark_effect` labels an arrow between two points of a plot (a
-contextual or compositional effect), and :func:`view3d_static` is a static matplotlib version of
-the interactive 3D views, for print.
+contextual or compositional effect). The static versions of the interactive 3D views, for print,
+are :func:`hlmkit.plot3d.view3d_static`.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-__all__ = ["cluster_lines", "effect_plot", "mark_effect", "plot_band", "view3d_static"]
+__all__ = ["cluster_lines", "effect_plot", "mark_effect", "plot_band"]
 
 _STYLES = ["-", "--", ":", "-."]
 
@@ -370,79 +370,3 @@ def mark_effect(
     mid = ((start[0] + end[0]) / 2, (start[1] + end[1]) / 2)
     return ax.annotate(label, mid, xytext=offset, textcoords="offset points", color=color, fontsize=fontsize,
                        va="center")
-
-
-def view3d_static(
-    df: pd.DataFrame,
-    x: str,
-    y: str,
-    z: str,
-    *,
-    hue: str | None = None,
-    surfaces: Sequence[tuple[Callable[[np.ndarray, np.ndarray], np.ndarray], Any]] | None = None,
-    ellipsoids: Sequence[tuple[Any, Any, float, Any]] | None = None,
-    ax: Any = None,
-    elev: float = 20,
-    azim: float = -60,
-    figsize: tuple[float, float] = (6, 5),
-) -> Any:
-    """A static 3D scatter plot (matplotlib) with fitted surfaces and ellipsoids, for print.
-
-    The counterpart of an interactive :func:`hlmkit.scatter3d` view at one fixed angle.
-
-    Parameters
-    ----------
-    df : DataFrame
-    x, y, z : str
-    hue : str, optional
-        Colour by the levels of this column.
-    surfaces : list of (f, colour), optional
-        Surfaces ``z = f(X, Y)`` drawn over the range of the data.
-    ellipsoids : list of (center, shape, radius, colour), optional
-        Wireframe ellipsoids (e.g. the data ellipsoid of random effects).
-    ax : a 3D Axes, optional
-    elev, azim : float
-        The viewing angle.
-
-    Returns
-    -------
-    matplotlib 3D Axes
-
-    Examples
-    --------
-    >>> import hlmkit as hk
-    >>> sch = hk.up(hk.load_hs(), "school", all=True)
-    >>> ax = hk.view3d_static(sch, "ses", "Size", "mathach", hue="Sector")
-    >>> ax.get_zlabel()
-    'mathach'
-    """
-    from .plot3d import ellipsoid_mesh
-
-    for c in [x, y, z, hue]:
-        if c is not None and c not in df.columns:
-            raise KeyError(f"view3d_static: no column {c!r} in the data")
-    if ax is None:
-        fig = plt.figure(figsize=figsize, layout="constrained")
-        ax = fig.add_subplot(projection="3d")
-    levels = _levels(df[hue]) if hue else [None]
-    for h, lev in enumerate(levels):
-        part = df if lev is None else df[df[hue] == lev]
-        ax.scatter(part[x], part[y], part[z], s=8, color=f"C{h}", label=None if lev is None else str(lev),
-                   depthshade=True)
-    xs = df[x].to_numpy(float)
-    ys = df[y].to_numpy(float)
-    for f, color in surfaces or []:
-        gx, gy = np.meshgrid(np.linspace(np.nanmin(xs), np.nanmax(xs), 12),
-                             np.linspace(np.nanmin(ys), np.nanmax(ys), 12))
-        ax.plot_surface(gx, gy, np.asarray(f(gx, gy), dtype=float), color=color, alpha=0.25, linewidth=0)
-    for center, shape, radius, color in ellipsoids or []:
-        ex, ey, ez = ellipsoid_mesh(center, shape, radius, n=18)
-        ax.plot_wireframe(ex, ey, ez, color=color, lw=0.4, alpha=0.5)
-    ax.set_xlabel(x, fontsize=8)
-    ax.set_ylabel(y, fontsize=8)
-    ax.set_zlabel(z, fontsize=8)
-    ax.tick_params(labelsize=6)
-    ax.view_init(elev=elev, azim=azim)
-    if hue:
-        ax.legend(fontsize=7, frameon=False)
-    return ax

@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 __all__ = ["Interactive3D", "show3d", "scatter3d", "ellipsoid_mesh", "add_ellipsoid", "add_surface",
-           "scatter3d_static"]
+           "view3d_static"]
 
 
 class Interactive3D:
@@ -108,85 +108,94 @@ def add_surface(fig: Any, f: Any, xrange: tuple[float, float], yrange: tuple[flo
     return fig
 
 
-def scatter3d_static(
+def view3d_static(
     df: pd.DataFrame,
     x: str,
     y: str,
     z: str,
-    color: str | None = None,
     *,
-    surface: Any = None,
+    hue: str | None = None,
     colors: dict[Any, str] | None = None,
-    elev: float = 18.0,
+    surfaces: Any = None,
+    ellipsoids: Any = None,
+    size: float = 6.0,
+    alpha: float = 0.6,
+    ax: Any = None,
+    elev: float = 20.0,
     azim: float = -60.0,
-    size: float = 3.0,
     figsize: tuple[float, float] = (6.5, 5.5),
     title: str = "",
 ) -> Any:
-    """A static matplotlib version of a 3D scatter plot, for print beside an interactive view.
+    """A static 3D scatter plot (matplotlib), with fitted surfaces and ellipsoids, for print.
+
+    The counterpart, at one fixed angle, of an interactive :func:`scatter3d` view shown with
+    :func:`show3d`.
 
     Parameters
     ----------
     df : DataFrame
     x, y, z : str
         Columns on the three axes (``z`` vertical).
-    color : str, optional
+    hue : str, optional
         A column whose levels get their own colour.
-    surface : callable, optional
-        ``f(X, Y) -> Z``: a fitted surface drawn as a wire frame over the range of the data.
     colors : dict, optional
-        Colour of each level of ``color`` (default C0, C1, ...).
+        Colour of each level of ``hue`` (default C0, C1, ...).
+    surfaces : list of (f, colour), optional
+        Surfaces ``z = f(X, Y)`` drawn as wire frames over the range of the data (e.g. a fitted
+        regression plane).
+    ellipsoids : list of (center, shape, radius, colour), optional
+        Wire-frame ellipsoids (e.g. the dispersion ellipsoid of the random effects).
+    size, alpha : float
+        Marker size and opacity (small markers keep a surface visible among many points).
+    ax : a 3D matplotlib Axes, optional
     elev, azim : float
         Viewing angles in degrees (matplotlib's ``view_init``).
-    size : float
-        Marker size.
     figsize : (width, height)
     title : str
 
     Returns
     -------
-    matplotlib Figure
+    the 3D matplotlib Axes
 
     Examples
     --------
     >>> import hlmkit as hk
-    >>> from hlmkit.plot3d import scatter3d_static
     >>> hs = hk.load_hs()
-    >>> fig = scatter3d_static(hs, "ses", "Size", "mathach", color="Sector")
-    >>> fig.axes[0].get_zlabel()
+    >>> ax = hk.view3d_static(hs, "ses", "Size", "mathach", hue="Sector", surfaces=[(lambda x, y: 12 + 2 * x, "0.3")])
+    >>> ax.get_zlabel()
     'mathach'
     """
     import matplotlib.pyplot as plt
-
-    for col in [x, y, z] + ([color] if color else []):
-        if col not in df.columns:
-            raise KeyError(f"scatter3d_static: no column {col!r} in the data")
-    fig = plt.figure(figsize=figsize, layout="constrained")
-    ax = fig.add_subplot(projection="3d")
-    if color is None:
-        groups = [(None, df)]
-    else:
-        groups = list(df.groupby(color, observed=True, sort=True))
-    given = dict(colors or {})
-    for k, (level, part) in enumerate(groups):
-        ax.scatter(part[x], part[y], part[z], s=size, alpha=0.5, depthshade=False,
-                   color=given.get(level, f"C{k}"), label=None if level is None else str(level))
-    if surface is not None:
-        xs = np.linspace(float(df[x].min()), float(df[x].max()), 12)
-        ys = np.linspace(float(df[y].min()), float(df[y].max()), 12)
-        X, Y = np.meshgrid(xs, ys)
-        ax.plot_wireframe(X, Y, np.asarray(surface(X, Y), dtype=float), color="0.25", lw=0.5)
     from matplotlib.ticker import MaxNLocator
 
+    for col in [x, y, z] + ([hue] if hue else []):
+        if col not in df.columns:
+            raise KeyError(f"view3d_static: no column {col!r} in the data")
+    if ax is None:
+        fig = plt.figure(figsize=figsize, layout="constrained")
+        ax = fig.add_subplot(projection="3d")
+    groups = [(None, df)] if hue is None else list(df.groupby(hue, observed=True, sort=True))
+    given = dict(colors or {})
+    for k, (level, part) in enumerate(groups):
+        ax.scatter(part[x], part[y], part[z], s=size, alpha=alpha, depthshade=False,
+                   color=given.get(level, f"C{k}"), label=None if level is None else str(level))
+    xs = df[x].to_numpy(dtype=float)
+    ys = df[y].to_numpy(dtype=float)
+    gx, gy = np.meshgrid(np.linspace(np.nanmin(xs), np.nanmax(xs), 12), np.linspace(np.nanmin(ys), np.nanmax(ys), 12))
+    for f, color in surfaces or []:
+        ax.plot_wireframe(gx, gy, np.asarray(f(gx, gy), dtype=float), color=color, lw=0.5)
+    for center, shape, radius, color in ellipsoids or []:
+        ex, ey, ez = ellipsoid_mesh(center, shape, radius, n=18)
+        ax.plot_wireframe(ex, ey, ez, color=color, lw=0.4, alpha=0.5)
     for axis in (ax.xaxis, ax.yaxis, ax.zaxis):
         axis.set_major_locator(MaxNLocator(5))
-    ax.tick_params(labelsize=8)
-    ax.set_xlabel(x)
-    ax.set_ylabel(y)
-    ax.set_zlabel(z)
+    ax.tick_params(labelsize=7)
+    ax.set_xlabel(x, fontsize=8)
+    ax.set_ylabel(y, fontsize=8)
+    ax.set_zlabel(z, fontsize=8)
     ax.view_init(elev=elev, azim=azim)
     if title:
         ax.set_title(title)
-    if color is not None:
+    if hue is not None:
         ax.legend(fontsize=8, frameon=False, markerscale=2, loc="upper left")
-    return fig
+    return ax

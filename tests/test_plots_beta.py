@@ -1,5 +1,5 @@
 """Data-space and beta-space plots: cluster_panels, beta_space, data_space, coef_lines, conf_ellipses,
-mark_origin, group_colors (hlmkit.plots) and scatter3d_static (hlmkit.plot3d)."""
+mark_origin, group_colors (hlmkit.plots) and view3d_static (hlmkit.plot3d)."""
 
 from __future__ import annotations
 
@@ -15,7 +15,6 @@ from matplotlib.colors import to_rgba  # noqa: E402
 
 import hlmkit as hk  # noqa: E402
 from hlmkit.ellipse import conf_ellipse, line_L  # noqa: E402
-from hlmkit.plot3d import scatter3d_static  # noqa: E402
 from hlmkit.plots import coef_lines, conf_ellipses, data_space, group_colors, mark_origin  # noqa: E402
 
 
@@ -241,14 +240,14 @@ def test_cluster_panels_missing_column(hs):
 # ---------------------------------------------------------------------------------------------
 
 
-def test_scatter3d_static(hs):
-    fig = scatter3d_static(hs, "ses", "Size", "mathach", color="Sector", surface=lambda x, y: 10 + x + 0 * y)
+def test_view3d_static(hs):
+    ax = hk.view3d_static(hs, "ses", "Size", "mathach", hue="Sector", surfaces=[(lambda x, y: 10 + x + 0 * y, "0.3")],
+                          ellipsoids=[([0, 1000, 12], np.diag([1.0, 1e4, 4.0]), 1.0, "k")])
     try:
-        ax = fig.axes[0]
         assert (ax.get_xlabel(), ax.get_ylabel(), ax.get_zlabel()) == ("ses", "Size", "mathach")
         assert [t.get_text() for t in ax.get_legend().get_texts()] == ["Catholic", "Public"]
-        assert len(ax.collections) == 3                                   # two groups and the wire frame
+        assert len(ax.collections) == 4  # two groups, the surface and the ellipsoid
     finally:
-        plt.close(fig)
+        plt.close(ax.figure)
     with pytest.raises(KeyError, match="'nope'"):
-        scatter3d_static(hs, "ses", "nope", "mathach")
+        hk.view3d_static(hs, "ses", "nope", "mathach")
