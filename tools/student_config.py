@@ -2,8 +2,9 @@
 
     python tools/student_config.py _build/_config_student.yml
 
-It copies ``_config.yml``, sets sphinx-exercise's ``hide_solutions``, retitles the book, and points
-the execution cache at the main build's, so the student edition does not execute the pages again.
+It copies ``_config.yml``, adds ``_ext/student_edition.py`` (which removes the solutions), retitles
+the book, and points the execution cache at the main build's, so the student edition does not
+execute the pages again.
 """
 
 from __future__ import annotations
@@ -18,8 +19,12 @@ def main(target: str) -> None:
     root = Path(__file__).resolve().parent.parent
     config = yaml.safe_load((root / "_config.yml").read_text())
     config["title"] = config["title"] + " (student edition)"
-    config.setdefault("sphinx", {}).setdefault("config", {})["hide_solutions"] = True
     config.setdefault("execute", {})["cache"] = str(root / "_build" / ".jupyter_cache")
+    # the written file lives in _build/: make the paths it names absolute
+    sphinx = config.setdefault("sphinx", {})
+    sphinx["local_extensions"] = {name: str(root / path) for name, path in sphinx.get("local_extensions", {}).items()}
+    sphinx["local_extensions"]["student_edition"] = str(root / "_ext")  # removes every solution
+    config["bibtex_bibfiles"] = [str(root / f) for f in config.get("bibtex_bibfiles", [])]
     out = Path(target)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(yaml.safe_dump(config, sort_keys=False))
