@@ -2,12 +2,15 @@
 
 Estimation follows the profiled-deviance formulation of lme4 (Bates, Maechler, Bolker & Walker
 2015). The random effects of cluster j are ``b_j = sigma * Lambda u_j`` with ``u_j ~ N(0, I)``, so
-``G = sigma^2 Lambda Lambda'``; ``Lambda`` is lower triangular with a non-negative diagonal, and
-its free elements ``theta`` are the only parameters the optimiser sees: the fixed effects and
-``sigma`` are profiled out in closed form. A variance at zero or a correlation at +-1 is a point of
-the (bounded) parameter space, not a place where the optimiser loses its way, so boundary fits are
-reached and reported instead of failing (nlme works on log-variances, which run off to minus
-infinity there).
+``G = sigma^2 Lambda Lambda'``; ``Lambda`` is lower triangular, and its free elements ``theta`` are
+the only parameters the optimiser sees: the fixed effects and ``sigma`` are profiled out in closed
+form. The deviance depends on ``Lambda`` only through ``Lambda Lambda'``, so ``theta`` is searched
+without bounds (L-BFGS-B, or Brent's method for a single variance), polished by a Newton step, and
+reported with a non-negative diagonal. A variance at zero or a correlation at +-1 is an ordinary
+point of that search, not a place where the optimiser loses its way, so boundary fits are reached
+and reported instead of failing (nlme works on log-variances, which run off to minus infinity
+there). Where the search stops at a zero variance, it is restarted from positive values, since the
+deviance is flat (a saddle or a maximum) there as well as at a minimum.
 
 Everything the optimiser needs is a handful of cluster-level cross-products computed once
 (``Z_j'Z_j``, ``Z_j'[X_j y_j]``, ``[X y]'[X y]``), so one evaluation of the deviance costs
