@@ -24,7 +24,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from .lmm import GRADIENT_TOL, LmeResult, _fd_hessian, _Problem
+from .lmm import GRADIENT_TOL, LmeResult, _Problem
+from .refit import WarmRefit
 from .wald import get_fix
 
 __all__ = [
@@ -258,58 +259,6 @@ def _without_rows(prob: _Problem, rows: np.ndarray, counts: np.ndarray) -> _Prob
     return sub
 
 
-def _fd_gradient(prob: _Problem, theta: np.ndarray) -> np.ndarray:
-    g = np.empty(len(theta))
-    h = 1e-6 * np.maximum(np.abs(theta), 0.1)
-    for k in range(len(theta)):
-        e = np.zeros(len(theta))
-        e[k] = h[k]
-        g[k] = (prob.deviance(theta + e) - prob.deviance(theta - e)) / (2 * h[k])
-    return g
-
-
-def _newton_refit(
-    prob: _Problem, theta0: np.ndarray, hinv: np.ndarray, maxit: int = 40
-) -> tuple[np.ndarray, bool]:
-    """Minimise the deviance from ``theta0`` by Newton steps with a fixed Hessian (the full fit's).
-
-    Deleting one cluster moves the optimum a little and the curvature hardly at all, so steps
-    ``H0^-1 g`` with the full fit's Hessian ``H0`` converge in a few iterations, each costing a
-    gradient. Returns theta and whether the search ended at a stationary point.
-    """
-    theta = np.asarray(theta0, dtype=float).copy()
-    f = prob.deviance(theta)
-    if not np.isfinite(f):
-        return theta, False
-    scale = max(1.0, float(np.max(np.abs(theta))))
-    for _ in range(maxit):
-        g = _fd_gradient(prob, theta)
-        if not np.all(np.isfinite(g)):
-            return theta, False
-        step = hinv @ g
-        t = 1.0
-        while True:
-            new = theta - t * step
-            fn = prob.deviance(new)
-            if np.isfinite(fn) and fn <= f:
-                break
-            t *= 0.5
-            if t < 1e-6:
-                # no descent along the step: stationary to rounding if the gradient is negligible
-                return prob.canonical(theta), bool(np.max(np.abs(g)) < 1e-6 * max(1.0, abs(f)))
-        drop = f - fn
-        theta, f = new, fn
-        # stop when theta has settled; the finite-difference gradient's rounding noise (about
-        # 1e-5 on a deviance of 1e4) sets how far it can settle
-        if np.max(np.abs(t * step)) < 1e-8 * scale or drop < 1e-14 * max(1.0, abs(f)):
-            break
-    else:
-        return prob.canonical(theta), False
-    theta = prob.canonical(theta)
-    g = _fd_gradient(prob, theta)
-    return theta, bool(np.all(np.isfinite(g)) and np.max(np.abs(g)) < GRADIENT_TOL)
-
-
 def influence(fit: LmeResult, by: str | None = None, *, maxiter: int = 500) -> pd.DataFrame:
     """Delete each cluster (or each row) in turn, refit, and measure how the fixed effects move.
 
@@ -331,7 +280,7 @@ def influence(fit: LmeResult, by: str | None = None, *, maxiter: int = 500) -> p
         A column of the fitted data; every row sharing a value is deleted together (the
         grouping column deletes whole clusters). None deletes one row at a time.
     maxiter : int
-        Iteration limit of the fallback optimiser (used when a refit is not reached by Newton steps).
+        Iteration limit of the fallback optimiser (used when a warm-started refit stops short).
 
     Returns
     -------
@@ -381,11 +330,7 @@ def influence(fit: LmeResult, by: str | None = None, *, maxiter: int = 500) -> p
     beta = fit.fixef.to_numpy()
     counts = np.bincount(prob.codes, minlength=prob.ngroups)
     theta0 = np.asarray(fit.theta, dtype=float)
-    H = _fd_hessian(prob.deviance, theta0)
-    try:
-        hinv = np.linalg.inv(H) if np.all(np.linalg.eigvalsh(H) > 0) else None
-    except np.linalg.LinAlgError:
-        hinv = None
+    warm = WarmRefit(prob, theta0)  # BFGS from the full fit's optimum and curvature
     changes = np.full((m, p), np.nan)
     converged = np.zeros(m, dtype=bool)
     boundary = np.zeros(m, dtype=bool)
@@ -397,9 +342,8 @@ def influence(fit: LmeResult, by: str | None = None, *, maxiter: int = 500) -> p
                 f"influence: without {labels.name} {labels[j]!r} the fixed effects are not all estimable "
                 f"(a column of {names} is constant or aliased in the remaining data)"
             )
-        ok = False
-        if hinv is not None:
-            theta, ok = _newton_refit(sub, theta0, hinv)
+        theta, _, ok = warm.minimise(sub, theta0)
+        theta = sub.canonical(theta)
         if not ok:
             theta, info = sub.optimise(theta0, maxiter)
             # a stationary point of the deviance (the optimiser's own flag can be "abnormal line

@@ -23,7 +23,8 @@ import pytest
 from scipy import stats
 
 import hlmkit as hk
-from hlmkit.simulate import _deviance_batch, _embedded_start, _QuasiNewton
+from hlmkit.refit import WarmRefit, deviance_batch
+from hlmkit.simulate import _embedded_start
 
 REF = json.loads((Path(__file__).parent / "reference" / "lab1_ex2.json").read_text())
 SIM = REF["simulate"]
@@ -92,7 +93,7 @@ def test_refits_reach_the_optimum(pair):
     fit_m, fit_sm = pair
     pn, pa = fit_m._prob, fit_sm._prob
     start_alt = _embedded_start(fit_m, fit_sm, [0, 1], 0.1)
-    qn_null, qn_alt = _QuasiNewton(pn, fit_m.theta), _QuasiNewton(pa, start_alt)
+    qn_null, qn_alt = WarmRefit(pn, fit_m.theta), WarmRefit(pa, start_alt)
     rng = np.random.default_rng(7)
     factor = fit_m.sigma * pn.lam(fit_m.theta)
     data = fit_m.data.copy()
@@ -121,10 +122,10 @@ def test_batched_deviance_is_the_engines(pair, hs1, method):
     rng = np.random.default_rng(3)
     thetas = fit.theta[None, :] + 0.1 * rng.standard_normal((9, len(fit.theta)))
     expected = np.array([prob.deviance(t) for t in thetas])
-    np.testing.assert_allclose(_deviance_batch(prob, thetas), expected, rtol=1e-12, atol=1e-8)
+    np.testing.assert_allclose(deviance_batch(prob, thetas), expected, rtol=1e-12, atol=1e-8)
     one = hk.lme("mathach ~ ses", hs1, random="~ 1 | id", method=method)
     t1 = one.theta[None, :] * np.array([[0.5], [1.0], [2.0]])
-    np.testing.assert_allclose(_deviance_batch(one._prob, t1), [one._prob.deviance(t) for t in t1],
+    np.testing.assert_allclose(deviance_batch(one._prob, t1), [one._prob.deviance(t) for t in t1],
                                rtol=1e-12)
 
 
