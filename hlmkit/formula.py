@@ -405,6 +405,10 @@ FUNCTIONS: dict[str, Any] = {
     "log10": np.log10,
     "exp": np.exp,
     "sqrt": np.sqrt,
+    "sin": np.sin,
+    "cos": np.cos,
+    "tan": np.tan,
+    "pi": np.pi,
     "abs": np.abs,
     "as.numeric": _as_numeric,
     "poly": _poly_guard,
@@ -595,7 +599,14 @@ class ModelFrame:
             lhs_toks = _split_formula(formula)[0]
             assert lhs_toks is not None
             y = evaluate(lhs_toks, data)
-            yv = np.asarray(y, dtype=float) if not isinstance(y, pd.Series) else y.to_numpy(dtype=float)
+            ys = y if isinstance(y, pd.Series) else pd.Series(np.asarray(y).reshape(-1))
+            if not pd.api.types.is_numeric_dtype(ys.dtype):
+                raise FormulaError(
+                    f"the response {self.parsed.response!r} is not numeric (it is {ys.dtype}); a linear model "
+                    "needs a numeric response (for a two-level factor, code it 0/1, e.g. "
+                    f"I({self.parsed.response} == 'level'))"
+                )
+            yv = ys.to_numpy(dtype=float)
             if yv.ndim != 1 or len(yv) != n:
                 raise FormulaError(f"the response {self.parsed.response!r} must be one numeric column")
             self.response_values = yv
@@ -606,6 +617,15 @@ class ModelFrame:
             missing |= np.isnan(self.response_values)
         self.keep = ~missing
         self.n_dropped = int(missing.sum())
+        for label, v in vars_.items():
+            if v.kind == "numeric" and np.isinf(v.values[self.keep]).any():
+                k = int(np.isinf(v.values[self.keep]).any(axis=1).sum())
+                raise FormulaError(f"the variable {label!r} has {k} infinite value(s); remove those rows or "
+                                   "set them to NaN (missing) before fitting")
+        if self.response_values is not None and np.isinf(self.response_values[self.keep]).any():
+            k = int(np.isinf(self.response_values[self.keep]).sum())
+            raise FormulaError(f"the response {self.parsed.response!r} has {k} infinite value(s); remove those "
+                               "rows or set them to NaN (missing) before fitting")
         self.index = data.index[self.keep]
         # subset, dropping unused factor levels (as R's model.frame for lm and lme)
         self.vars: dict[str, _Var] = {}
