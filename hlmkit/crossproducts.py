@@ -123,8 +123,9 @@ class CrossProducts:
 
     # ---------------------------------------------------------------------------------------
     @classmethod
-    def from_design(cls, X: np.ndarray, Z: np.ndarray, y: np.ndarray, codes: np.ndarray,
-                    ngroups: int) -> CrossProducts:
+    def from_design(
+        cls, X: np.ndarray, Z: np.ndarray, y: np.ndarray, codes: np.ndarray, ngroups: int
+    ) -> CrossProducts:
         """The cross-products of a design: fixed effects ``X`` (n, p), random effects ``Z`` (n, q),
         response ``y`` and cluster codes ``0 <= codes < ngroups``."""
         X = np.asarray(X, dtype=float)
@@ -150,8 +151,23 @@ class CrossProducts:
         ztz, ztxy = _cluster_sums(Zs, xys, codes, ngroups)
         counts = np.bincount(codes, minlength=ngroups)
         yty = np.bincount(codes, weights=xys[:, p] ** 2, minlength=ngroups)
-        return cls(_readonly(X), _readonly(Z), _readonly(y), _readonly(codes), int(ngroups), A, d, beta0,
-                   float(s), ztz, ztxy, xys.T @ xys, int(n), counts, yty)
+        return cls(
+            _readonly(X),
+            _readonly(Z),
+            _readonly(y),
+            _readonly(codes),
+            int(ngroups),
+            A,
+            d,
+            beta0,
+            float(s),
+            ztz,
+            ztxy,
+            xys.T @ xys,
+            int(n),
+            counts,
+            yty,
+        )
 
     def with_response(self, y: np.ndarray) -> CrossProducts:
         """The same design with another response (e.g. simulated): only ``y``'s sums change.
@@ -166,7 +182,9 @@ class CrossProducts:
         p = self.p
         ztxy = self.ztxy.copy()
         for a in range(self.q):
-            ztxy[:, a, p] = np.bincount(self.codes, weights=self.Z[:, a] * self.d[a] * ys, minlength=self.ngroups)
+            ztxy[:, a, p] = np.bincount(
+                self.codes, weights=self.Z[:, a] * self.d[a] * ys, minlength=self.ngroups
+            )
         xytxy = self.xytxy.copy()
         if p:
             xty = np.linalg.solve(self.A.T, self.X.T @ ys)  # Xs'ys = A^-T X'ys
@@ -197,8 +215,15 @@ class CrossProducts:
         ztz[emptied] = 0.0
         ztxy[emptied] = 0.0
         yty[emptied] = 0.0
-        return replace(self, ztz=ztz, ztxy=ztxy, xytxy=self.xytxy - xys.T @ xys,
-                       n=self.n - len(rows), counts=counts, yty=yty)
+        return replace(
+            self,
+            ztz=ztz,
+            ztxy=ztxy,
+            xytxy=self.xytxy - xys.T @ xys,
+            n=self.n - len(rows),
+            counts=counts,
+            yty=yty,
+        )
 
     def _standardised_rows(self, rows: np.ndarray) -> np.ndarray:
         X = self.X[rows]
@@ -266,7 +291,9 @@ def _tri(q: int) -> tuple[np.ndarray, np.ndarray]:
     return np.array(rows, dtype=np.intp), np.array(cols, dtype=np.intp)
 
 
-def _cluster_sums(Zs: np.ndarray, xys: np.ndarray, codes: np.ndarray, J: int) -> tuple[np.ndarray, np.ndarray]:
+def _cluster_sums(
+    Zs: np.ndarray, xys: np.ndarray, codes: np.ndarray, J: int
+) -> tuple[np.ndarray, np.ndarray]:
     q, m = Zs.shape[1], xys.shape[1]
     ztz = np.empty((J, q, q))
     for a in range(q):
@@ -407,7 +434,8 @@ class ProfiledDeviance:
     >>> rng = np.random.default_rng(1)
     >>> g = np.repeat(np.arange(20), 5)
     >>> y = rng.normal(size=20)[g] + rng.normal(size=100)
-    >>> dev = ProfiledDeviance(CrossProducts.from_design(np.ones((100, 1)), np.ones((100, 1)), y, g, 20), reml=True)
+    >>> one = np.ones((100, 1))
+    >>> dev = ProfiledDeviance(CrossProducts.from_design(one, one, y, g, 20), reml=True)
     >>> bool(dev(np.array([0.5])) < dev(np.array([0.0])))   # some variance between clusters
     True
     """
@@ -536,6 +564,12 @@ class ProfiledDeviance:
         ranef = s * b_s * cp.d[None, :]
         ranef[cp.counts == 0] = 0.0
         return Solution(
-            theta=cp.from_std(theta_s), beta=beta, vcov=vcov, sigma=sigma, G=G, ranef=ranef,
-            deviance=dev_s + cp.offset(self.reml), lam=lam,
+            theta=cp.from_std(theta_s),
+            beta=beta,
+            vcov=vcov,
+            sigma=sigma,
+            G=G,
+            ranef=ranef,
+            deviance=dev_s + cp.offset(self.reml),
+            lam=lam,
         )

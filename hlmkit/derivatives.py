@@ -60,8 +60,9 @@ def stencil_steps(x: np.ndarray, rel: float = 1e-4, floor: float = 1.0) -> np.nd
     return rel * np.maximum(np.abs(x), floor)
 
 
-def gradient_hessian(f: BatchFunction, x: np.ndarray, h: np.ndarray | None = None,
-                     hessian: bool = True) -> tuple[float, np.ndarray, np.ndarray | None]:
+def gradient_hessian(
+    f: BatchFunction, x: np.ndarray, h: np.ndarray | None = None, hessian: bool = True
+) -> tuple[float, np.ndarray, np.ndarray | None]:
     """Value, central-difference gradient and (optionally) Hessian of ``f`` at ``x``, in one batch.
 
     Examples
@@ -92,8 +93,9 @@ def gradient_hessian(f: BatchFunction, x: np.ndarray, h: np.ndarray | None = Non
     return float(f0), g, H
 
 
-def richardson_hessian(f: BatchFunction, x: np.ndarray, d: float = 0.1, zero_tol: float = 1e-4,
-                       eps: float = 1e-4, r: int = 4) -> np.ndarray:
+def richardson_hessian(
+    f: BatchFunction, x: np.ndarray, d: float = 0.1, zero_tol: float = 1e-4, eps: float = 1e-4, r: int = 4
+) -> np.ndarray:
     """Hessian of ``f`` at ``x`` by central differences with Richardson extrapolation.
 
     The method of numDeriv's ``hessian`` (Gilbert and Varadhan): initial steps ``d * |x_i|``

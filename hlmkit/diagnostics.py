@@ -138,7 +138,8 @@ def _check_same_rows(fe_fit: Any, re_fit: LmeResult) -> None:
     model = getattr(fe_fit, "model", None)
     endog = getattr(model, "endog", None)
     if endog is None:
-        raise TypeError(f"hausman: fe_fit must be a statsmodels fit (e.g. from hlmkit.ols), not {type(fe_fit).__name__}")
+        raise TypeError("hausman: fe_fit must be a statsmodels fit (e.g. from hlmkit.ols), "
+                        f"not {type(fe_fit).__name__}")
     y_fe = np.asarray(endog, dtype=float).reshape(-1)
     y_re = re_fit.y
     if len(y_fe) != len(y_re):
@@ -146,9 +147,11 @@ def _check_same_rows(fe_fit: Any, re_fit: LmeResult) -> None:
                          f"{len(y_re)} in the random-effects fit; fit both to the same data")
     labels = getattr(getattr(model, "data", None), "row_labels", None)
     if labels is not None and not pd.Index(labels).equals(y_re.index):
-        raise ValueError("hausman: the fits use different rows (their row labels differ); fit both to the same data")
+        raise ValueError("hausman: the fits use different rows (their row labels differ); "
+                         "fit both to the same data")
     if not np.allclose(y_fe, y_re.to_numpy(), rtol=1e-12, atol=0):
-        raise ValueError("hausman: the fits have different responses on their rows; fit both to the same response")
+        raise ValueError("hausman: the fits have different responses on their rows; "
+                         "fit both to the same response")
 
 
 def hausman(fe_fit: Any, re_fit: Any, terms: Sequence[str] | str | None = None) -> HausmanResult:
@@ -192,7 +195,8 @@ def hausman(fe_fit: Any, re_fit: Any, terms: Sequence[str] | str | None = None) 
     import re as _re
 
     if not isinstance(re_fit, LmeResult):
-        raise TypeError(f"hausman: re_fit must be an LmeResult (from hlmkit.lme), not {type(re_fit).__name__}")
+        raise TypeError(f"hausman: re_fit must be an LmeResult (from hlmkit.lme), "
+                        f"not {type(re_fit).__name__}")
     _check_same_rows(fe_fit, re_fit)
     fe = get_fix(fe_fit)
     rf = get_fix(re_fit)

@@ -518,7 +518,15 @@ def _classify(label: str, value: Any, n: int, index: pd.Index, levels: list[Any]
             elif pd.api.types.is_bool_dtype(s.dtype):
                 levels = [False, True]
             else:
-                levels = sorted(pd.unique(s.dropna()).tolist())
+                uniq = pd.unique(s.dropna()).tolist()
+                try:
+                    levels = sorted(uniq)
+                except TypeError:
+                    kinds = sorted({type(v).__name__ for v in uniq})
+                    raise FormulaError(
+                        f"{label!r} mixes values of different types ({', '.join(kinds)}), which cannot be "
+                        f"ordered as the levels of a factor; make it one type, e.g. with .astype(str)"
+                    ) from None
         raw = s.astype(object) if isinstance(s.dtype, pd.CategoricalDtype) else s
         unknown = (s.notna() & ~raw.isin(levels)).to_numpy()
         if unknown.any():
@@ -602,7 +610,8 @@ class ModelFrame:
             ys = y if isinstance(y, pd.Series) else pd.Series(np.asarray(y).reshape(-1))
             if not pd.api.types.is_numeric_dtype(ys.dtype):
                 raise FormulaError(
-                    f"the response {self.parsed.response!r} is not numeric (it is {ys.dtype}); a linear model "
+                    f"the response {self.parsed.response!r} is not numeric (it is {ys.dtype}); "
+                    "a linear model "
                     "needs a numeric response (for a two-level factor, code it 0/1, e.g. "
                     f"I({self.parsed.response} == 'level'))"
                 )
@@ -624,7 +633,8 @@ class ModelFrame:
                                    "set them to NaN (missing) before fitting")
         if self.response_values is not None and np.isinf(self.response_values[self.keep]).any():
             k = int(np.isinf(self.response_values[self.keep]).sum())
-            raise FormulaError(f"the response {self.parsed.response!r} has {k} infinite value(s); remove those "
+            raise FormulaError(f"the response {self.parsed.response!r} has {k} infinite value(s); "
+                               "remove those "
                                "rows or set them to NaN (missing) before fitting")
         self.index = data.index[self.keep]
         # subset, dropping unused factor levels (as R's model.frame for lm and lme)

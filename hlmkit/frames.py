@@ -77,7 +77,8 @@ def _resolve_by(by: Any, n: int, frame: pd.DataFrame | None, index: pd.Index,
                 if not x_labelled:
                     # x has no labels: align on position, as R does with vectors
                     s = pd.Series(s.to_numpy(), index=index, name=s.name)
-                elif s.index.is_unique and index.is_unique and s.index.sort_values().equals(index.sort_values()):
+                elif (s.index.is_unique and index.is_unique
+                      and s.index.sort_values().equals(index.sort_values())):
                     s = s.reindex(index)  # the same rows in another order: align by label
                 else:
                     raise ValueError(
@@ -166,7 +167,8 @@ def capply(
     is_frame = isinstance(x, pd.DataFrame)
     xs = x if is_frame else _as_series(x)
     n = len(xs)
-    keys = _resolve_by(by, n, xs if is_frame else None, xs.index, x_labelled=isinstance(x, (pd.Series, pd.DataFrame)))
+    keys = _resolve_by(by, n, xs if is_frame else None, xs.index,
+                       x_labelled=isinstance(x, (pd.Series, pd.DataFrame)))
     codes, ngroups = _group_codes(keys, na_group=na_group)
     if isinstance(func, str):
         name = func

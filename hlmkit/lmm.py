@@ -31,8 +31,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from ._rprint import abbreviate, format_r, table_r
 from ._blas import single_threaded_blas as _single_threaded_blas
+from ._rprint import abbreviate, format_r, table_r
 from .crossproducts import CrossProducts, ProfiledDeviance
 from .derivatives import richardson_hessian
 from .formula import FormulaError, ModelFrame, parse_formula, parse_random, update_formula
@@ -141,6 +141,11 @@ def _group_values(values: np.ndarray, raw: pd.Series) -> tuple[np.ndarray, pd.In
     if isinstance(raw.dtype, pd.CategoricalDtype):
         cats = [c for c in raw.cat.categories if c in set(values)]
         labels = pd.Index(cats, name=raw.name)
+    elif values.dtype.kind in "biuf":
+        uniq, codes = np.unique(values, return_inverse=True)
+        if uniq.dtype.kind == "f" and np.isnan(uniq).any():  # pragma: no cover - missing groups are dropped
+            raise ValueError(f"the grouping variable {raw.name!r} has missing values")
+        return codes.astype(np.intp).reshape(-1), pd.Index(uniq, name=raw.name)
     else:
         uniq = pd.unique(values)
         kinds = sorted({type(v).__name__ for v in uniq if not (isinstance(v, float) and math.isnan(v))})
@@ -387,12 +392,14 @@ class LmeResult:
         self.fixef = pd.Series(sol.beta, index=names, name="Estimate")
         self.vcov = pd.DataFrame(sol.vcov, index=names, columns=names)
         self.df = pd.Series(df.astype(int), index=names, name="DF")
-        self.df_terms = pd.Series(df_terms.astype(int), index=pd.Index(self._xdesign.term_labels), name="denDF")
+        self.df_terms = pd.Series(df_terms.astype(int), index=pd.Index(self._xdesign.term_labels),
+                                  name="denDF")
         se = np.sqrt(np.diag(sol.vcov)) * math.sqrt(self.sigma_adjustment)
         tvals = sol.beta / se
         self.se = pd.Series(se, index=names, name="Std.Error")
         self.tvalues = pd.Series(tvals, index=names, name="t-value")
-        self.pvalues = pd.Series(2 * stats.t.sf(np.abs(tvals), self.df.to_numpy()), index=names, name="p-value")
+        pvals = 2 * stats.t.sf(np.abs(tvals), self.df.to_numpy())
+        self.pvalues = pd.Series(pvals, index=names, name="p-value")
         self.G = pd.DataFrame(sol.G, index=re_names, columns=re_names)
         self.ranef = pd.DataFrame(sol.ranef, index=labels, columns=re_names)
         coef = np.tile(sol.beta, (len(labels), 1))
@@ -533,7 +540,8 @@ class LmeResult:
     @property
     def group_values(self) -> pd.Series:
         """The cluster of each row used."""
-        return pd.Series(np.asarray(self.groups)[self.crossproducts.codes], index=self._mf.index, name=self.group)
+        values = np.asarray(self.groups)[self.crossproducts.codes]
+        return pd.Series(values, index=self._mf.index, name=self.group)
 
     @property
     def data(self) -> pd.DataFrame:
@@ -1016,7 +1024,8 @@ def anova(*fits: LmeResult, names: Sequence[str] | None = None, type: str = "seq
         raise TypeError(f"anova compares LmeResult fits (from hlmkit.lme), not {bad[0].__name__}")
     if len(fits) == 1:
         if names is not None:
-            raise ValueError("anova: names label the fits of a comparison; with one fit there is nothing to name")
+            raise ValueError("anova: names label the fits of a comparison; with one fit there is nothing "
+                             "to name")
         return _anova_terms(fits[0], type)
     if names is not None:
         names = list(names)
@@ -1030,7 +1039,8 @@ def anova(*fits: LmeResult, names: Sequence[str] | None = None, type: str = "seq
         if f.nobs != base.nobs or not np.array_equal(f.crossproducts.y, base.crossproducts.y):
             raise ValueError("anova: the fits do not use the same response and rows")
         if base.method == "REML":
-            same = f.design_columns == base.design_columns and np.allclose(f.crossproducts.X, base.crossproducts.X)
+            same = f.design_columns == base.design_columns and np.allclose(f.crossproducts.X,
+                                                                           base.crossproducts.X)
             if not same:
                 raise ValueError(
                     "anova: these REML fits have different fixed effects. A REML likelihood is the "

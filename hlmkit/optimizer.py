@@ -197,8 +197,9 @@ def newton(dev: ProfiledDeviance, x0: np.ndarray, maxiter: int = 100) -> OptimRe
     assert H is not None
     nfev = 1 + 2 * len(x) + 2 * len(x) * (len(x) - 1)
     if not np.isfinite(f):
-        return OptimResult(x, f, g, H, math.inf, -math.inf, False, 0, nfev,
-                           "the deviance is not defined at the start")
+        return OptimResult(
+            x, f, g, H, math.inf, -math.inf, False, 0, nfev, "the deviance is not defined at the start"
+        )
     radius = max(1.0, float(np.linalg.norm(x)))
     message = "iteration limit reached"
     npts = 1 + 2 * len(x) + 2 * len(x) * (len(x) - 1)
@@ -218,7 +219,12 @@ def newton(dev: ProfiledDeviance, x0: np.ndarray, maxiter: int = 100) -> OptimRe
             # Take a few pure Newton steps (when the Hessian is positive definite) to place theta to
             # full precision, then stop.
             _, curv = _decrement(g, H)
-            if curv > 0 and pnorm < radius and polish < 3 and pnorm > 1e-12 * max(1.0, float(np.linalg.norm(x))):
+            if (
+                curv > 0
+                and pnorm < radius
+                and polish < 2
+                and pnorm > 1e-9 * max(1.0, float(np.linalg.norm(x)))
+            ):
                 fn, gn, Hn = gradient_hessian(dev.batch, x + p, stencil_steps(x + p))
                 nfev += npts
                 if np.isfinite(fn) and fn <= f + 10 * noise and Hn is not None:
@@ -281,8 +287,19 @@ def _snap_zeros(dev: ProfiledDeviance, res: OptimResult) -> OptimResult:
     if not changed:
         return res
     dec, curv, g, H = convergence(dev, theta)
-    return OptimResult(theta, f0, g, H, dec, curv, _is_converged(dec, curv) or res.converged and dec <= DECREMENT_TOL,
-                       res.iterations, res.nfev, res.message, res.starts)
+    return OptimResult(
+        theta,
+        f0,
+        g,
+        H,
+        dec,
+        curv,
+        _is_converged(dec, curv) or res.converged and dec <= DECREMENT_TOL,
+        res.iterations,
+        res.nfev,
+        res.message,
+        res.starts,
+    )
 
 
 def minimise(dev: ProfiledDeviance, start: np.ndarray | None = None, maxiter: int = 100) -> OptimResult:
@@ -307,7 +324,9 @@ def minimise(dev: ProfiledDeviance, start: np.ndarray | None = None, maxiter: in
             other = newton(dev, xs, maxiter)
             res.starts.append(label)
             better = other.fun < res.fun - 1e-9 * max(1.0, abs(res.fun))
-            if better or (other.converged and not res.converged and other.fun <= res.fun + 1e-9 * max(1.0, abs(res.fun))):
+            if better or (
+                other.converged and not res.converged and other.fun <= res.fun + 1e-9 * max(1.0, abs(res.fun))
+            ):
                 other.starts = res.starts
                 res = other
     res.theta = _canonical(cp, res.theta)

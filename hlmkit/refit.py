@@ -44,7 +44,9 @@ class WarmRefit:
         _, _, H = gradient_hessian(dev.batch, start, stencil_steps(start))
         assert H is not None
         if not np.all(np.isfinite(H)):
-            H = np.eye(k) * (max(1.0, float(np.nanmax(np.abs(np.diag(H))))) if np.any(np.isfinite(H)) else 1.0)
+            H = np.eye(k) * (
+                max(1.0, float(np.nanmax(np.abs(np.diag(H))))) if np.any(np.isfinite(H)) else 1.0
+            )
         ev, vec = np.linalg.eigh((H + H.T) / 2)
         floor = 1e-4 * max(1.0, float(np.abs(ev).max()))
         ev = np.where(ev < floor, np.maximum(np.abs(ev), floor), ev)
@@ -55,7 +57,9 @@ class WarmRefit:
         f, g, _ = gradient_hessian(dev.batch, theta, stencil_steps(theta, 1e-5), hessian=False)
         return f, g
 
-    def quasi_newton(self, dev: ProfiledDeviance, theta0: np.ndarray | None = None) -> tuple[np.ndarray, float, bool]:
+    def quasi_newton(
+        self, dev: ProfiledDeviance, theta0: np.ndarray | None = None
+    ) -> tuple[np.ndarray, float, bool]:
         """(theta, deviance, reached the optimum) of BFGS from ``theta0`` (default: the start)."""
         theta = np.asarray(self.start if theta0 is None else theta0, dtype=float).copy()
         f, g = self._value_gradient(dev, theta)
@@ -98,8 +102,9 @@ class WarmRefit:
             theta, f, g = new, fn, gn
         return theta, f, bool(float(g @ hinv @ g) < tol)
 
-    def minimise(self, dev: ProfiledDeviance, theta0: np.ndarray | None = None,
-                 maxiter: int = 100) -> tuple[np.ndarray, float, bool, bool]:
+    def minimise(
+        self, dev: ProfiledDeviance, theta0: np.ndarray | None = None, maxiter: int = 100
+    ) -> tuple[np.ndarray, float, bool, bool]:
         """(theta, deviance, converged, used the full search) of one refit.
 
         The quasi-Newton refit first; if it stops short, the engine's full search from the same

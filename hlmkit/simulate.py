@@ -346,8 +346,10 @@ def simulate_lrt(
             e = rng.standard_normal(n)
             b = u @ factor.T
             y = xb + np.einsum("nq,nq->n", Zn, b[codes]) + sigma * e
-            _, dn, ok_n, fb_n = qn_null.minimise(dev_n.with_crossproducts(pn.with_response(y)), start_null, maxiter)
-            _, da, ok_a, fb_a = qn_alt.minimise(dev_a.with_crossproducts(pa.with_response(y)), start_alt, maxiter)
+            dn_y = dev_n.with_crossproducts(pn.with_response(y))
+            _, dn, ok_n, fb_n = qn_null.minimise(dn_y, start_null, maxiter)
+            da_y = dev_a.with_crossproducts(pa.with_response(y))
+            _, da, ok_a, fb_a = qn_alt.minimise(da_y, start_alt, maxiter)
             fallback += int(fb_n) + int(fb_a)
             if ok_n and ok_a:
                 ll_null[s] = -0.5 * dn

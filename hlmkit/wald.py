@@ -155,7 +155,8 @@ def _make_L(spec: Any, names: list[str]) -> tuple[pd.DataFrame, str]:
     if isinstance(spec, pd.Series):
         missing = [c for c in spec.index if c not in names]
         if missing:
-            raise ValueError(f"wald: the row has entries {missing} that are not coefficients of the fit {names}")
+            raise ValueError(f"wald: the row has entries {missing} that are not coefficients of the fit "
+                             f"{names}")
         row = spec.reindex(names, fill_value=0.0).astype(float)
         return pd.DataFrame([row.to_numpy()], index=[str(spec.name) if spec.name is not None else "row1"],
                             columns=names), "L"
@@ -174,7 +175,8 @@ def _make_L(spec: Any, names: list[str]) -> tuple[pd.DataFrame, str]:
                 raise IndexError(f"wald: position out of range for {p} coefficients {names}")
             keep = list(idx)
         else:
-            raise ValueError("wald: positions must be all non-negative (coefficients to test) or all negative "
+            raise ValueError("wald: positions must be all non-negative (coefficients to test) or all "
+                             "negative "
                              "(coefficients to leave out)")
         if len(set(keep)) != len(keep):
             raise ValueError(f"wald: a position is repeated in {list(idx)}")
