@@ -1,22 +1,29 @@
 """Linear mixed models with one grouping factor: ``lme``, its results, ``lmlist`` and ``anova``.
 
 Estimation follows the profiled-deviance formulation of lme4 (Bates, Maechler, Bolker & Walker
-2015). The random effects of cluster j are ``b_j = sigma * Lambda u_j`` with ``u_j ~ N(0, I)``, so
-``G = sigma^2 Lambda Lambda'``; ``Lambda`` is lower triangular, and its free elements ``theta`` are
-the only parameters the optimiser sees: the fixed effects and ``sigma`` are profiled out in closed
-form. The deviance depends on ``Lambda`` only through ``Lambda Lambda'``, so ``theta`` is searched
-without bounds (L-BFGS-B, or Brent's method for a single variance), polished by a Newton step, and
-reported with a non-negative diagonal. A variance at zero or a correlation at +-1 is an ordinary
-point of that search, not a place where the optimiser loses its way, so boundary fits are reached
-and reported instead of failing (nlme works on log-variances, which run off to minus infinity
-there). Where the search stops at a zero variance, it is restarted from positive values, since the
-deviance is flat (a saddle or a maximum) there as well as at a minimum.
+2015), and the pipeline is lme4's:
 
-Everything the optimiser needs is a handful of cluster-level cross-products computed once
-(``Z_j'Z_j``, ``Z_j'[X_j y_j]``, ``[X y]'[X y]``), so one evaluation of the deviance costs
-O(J q^3) whatever the number of rows, and the result reports the same quantities as nlme's
-``lme``: the GLS covariance of the fixed effects, nlme's between/within degrees of freedom,
-REML or ML log-likelihood, AIC and BIC, BLUPs, and approximate intervals.
+1. ``lme`` evaluates the formulas on the data: design matrices, clusters, rows used (``lFormula``);
+2. :class:`hlmkit.crossproducts.CrossProducts` freezes the cluster-level cross-products of the
+   standardised data, and :class:`hlmkit.crossproducts.ProfiledDeviance` is the REML or ML
+   deviance as a function of ``theta``, the lower triangle of the relative covariance factor
+   ``Lambda`` (``G = sigma^2 Lambda Lambda'``); the fixed effects and sigma are profiled out
+   (``mkLmerDevfun``);
+3. :func:`hlmkit.optimizer.minimise` finds the minimum: moment start values from per-cluster
+   fits, a trust-region Newton search in units-free coordinates, restarts where a search ends on
+   the boundary, and a scale-free convergence test (``optimizeLmer``);
+4. :meth:`ProfiledDeviance.solution` and :class:`LmeResult` turn the optimum into nlme's
+   quantities (``mkMerMod``): the GLS covariance of the fixed effects, nlme's between/within
+   degrees of freedom, REML or ML log-likelihood, AIC and BIC, BLUPs, approximate intervals.
+
+``theta`` is searched without bounds: the deviance depends on ``Lambda`` only through
+``Lambda Lambda'``, so a variance at zero or a correlation at +-1 is an ordinary point of the
+search, not a place where the optimiser loses its way (nlme works on log-variances, which run off
+to minus infinity there), and boundary fits are reached and reported instead of failing.
+
+nlme's conventions, kept here: ``vcov`` is nlme's ``vcov`` (``varFix``, with the ML estimate of
+sigma for ML fits); ``summary``, ``anova(fit)`` and :func:`hlmkit.wald` of an ML fit scale it by
+``N / (N - p)`` (nlme's ``adjustSigma = TRUE``); ``intervals`` for the fixed effects does not.
 """
 
 from __future__ import annotations

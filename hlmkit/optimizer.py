@@ -307,7 +307,8 @@ def minimise(dev: ProfiledDeviance, start: np.ndarray | None = None, maxiter: in
 
     ``start`` (standardised theta) replaces the moment start. When the search ends on the boundary
     or not converged, it is restarted from the identity and from the start with its variances
-    scaled by 4 and by 1/4, and the lowest deviance wins.
+    scaled by 4 and by 1/4 (until a second start confirms a converged optimum), and the lowest
+    deviance wins.
     """
     cp = dev.cp
     x0 = moment_start(cp) if start is None else np.asarray(start, dtype=float)
@@ -323,11 +324,12 @@ def minimise(dev: ProfiledDeviance, start: np.ndarray | None = None, maxiter: in
         for label, xs in alternatives.items():
             other = newton(dev, xs, maxiter)
             res.starts.append(label)
-            better = other.fun < res.fun - 1e-9 * max(1.0, abs(res.fun))
-            if better or (
-                other.converged and not res.converged and other.fun <= res.fun + 1e-9 * max(1.0, abs(res.fun))
-            ):
+            tol = 1e-9 * max(1.0, abs(res.fun))
+            better = other.fun < res.fun - tol
+            if better or (other.converged and not res.converged and other.fun <= res.fun + tol):
                 other.starts = res.starts
                 res = other
+            elif res.converged and other.converged and abs(other.fun - res.fun) <= tol:
+                break  # a second start confirms the boundary optimum
     res.theta = _canonical(cp, res.theta)
     return _snap_zeros(dev, res)

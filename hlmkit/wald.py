@@ -19,6 +19,10 @@
 A rank-deficient ``L`` is reduced with the SVD: the F test has numDF = rank(L), so three rows of
 which one is the sum of the others give numDF = 2. The denominator df is the smallest df of the
 coefficients the hypothesis involves (nlme's df for a mixed model, the residual df for OLS).
+
+For an ML fit of :func:`hlmkit.lme` the covariance of the fixed effects is ``vcov * N / (N - p)``,
+nlme's ``adjustSigma = TRUE`` (as in ``summary`` and ``anova(fit, L = ...)``), so F, t and p are
+nlme's; for REML fits and OLS the covariance is used as it is.
 """
 
 from __future__ import annotations
