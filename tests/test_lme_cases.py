@@ -314,3 +314,28 @@ def test_ten_million_rows_through_lme(scale):
     fit = hk.lme("y ~ x", data, random="~ 1 + x | g")
     assert fit.converged and fit.optimizer_info["newton_decrement"] < 1e-8
     assert fit.fixef["x"] == pytest.approx(2, abs=0.05)
+
+
+def test_fits_run_on_one_blas_thread(monkeypatch):
+    """The engine's small-matrix work runs with BLAS limited to one thread (no oversubscription when
+    another process is busy), and the caller's setting is restored afterwards."""
+    from threadpoolctl import threadpool_info, threadpool_limits
+
+    import hlmkit.lmm as lmm
+
+    seen = []
+    real = lmm.minimise
+
+    def spy(*args, **kw):
+        seen.extend(lib["num_threads"] for lib in threadpool_info() if lib["user_api"] == "blas")
+        return real(*args, **kw)
+
+    monkeypatch.setattr(lmm, "minimise", spy)
+    fit, _ = _fit("sleepstudy")
+    with threadpool_limits(limits=2, user_api="blas"):  # as a user's default (make test sets 1)
+        before = [lib["num_threads"] for lib in threadpool_info() if lib["user_api"] == "blas"]
+        hk.lme(fit.fixed_formula, load_case("sleepstudy"), random=fit.random_formula)
+        after = [lib["num_threads"] for lib in threadpool_info() if lib["user_api"] == "blas"]
+    assert before and set(before) == {2}
+    assert seen and set(seen) == {1}
+    assert after == before
