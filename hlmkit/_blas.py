@@ -30,22 +30,10 @@ def _get_controller() -> Any:
 def single_threaded_blas() -> Iterator[None]:
     """Limit BLAS to one thread inside the block (re-entrant; cheap when nested)."""
     global _depth
-    if _depth:
-        _depth += 1
-        try:
-            yield
-        finally:
-            _depth -= 1
-        return
-    controller = _get_controller()
-    blas = [lib for lib in controller.lib_controllers if lib.user_api == "blas" and lib.num_threads != 1]
-    if not blas:
-        _depth += 1
-        try:
-            yield
-        finally:
-            _depth -= 1
-        return
+    blas = []
+    if not _depth:
+        controller = _get_controller()
+        blas = [lib for lib in controller.lib_controllers if lib.user_api == "blas" and lib.num_threads != 1]
     old = [lib.num_threads for lib in blas]
     for lib in blas:
         lib.set_num_threads(1)
