@@ -648,7 +648,7 @@ class LmeResult:
         evaluated with its own rounding, and its variances can be off by several percent (on
         lme4's ``sleepstudy``, 27% for one of them; on data rescaled by 1e3, over 50%). hlmkit
         extrapolates central differences (Richardson, numDeriv's method) of the likelihood of
-        standardised cross-products; on the 40 interior test fits its Hessian is within 3e-5
+        standardised cross-products; on the 42 interior test fits its Hessian is within 3e-5
         (relative) of numDeriv's and its apVar within 2e-5 of the exact one
         (``tests/test_lme_cases.py``). Where nlme's ``intervals`` and ours differ for the
         variance components, ours are the accurate ones.
