@@ -70,7 +70,7 @@ def _data(name: str) -> pd.DataFrame:
     return pd.read_csv(CASES / f"{name}.csv")
 
 
-def _median_time(fn, reps: int) -> tuple[float, object]:
+def _times(fn, reps: int) -> tuple[list[float], object]:
     fn()  # warm-up
     times = []
     out = None
@@ -78,6 +78,11 @@ def _median_time(fn, reps: int) -> tuple[float, object]:
         t0 = time.perf_counter()
         out = fn()
         times.append(time.perf_counter() - t0)
+    return times, out
+
+
+def _median_time(fn, reps: int) -> tuple[float, object]:
+    times, out = _times(fn, reps)
     return statistics.median(times), out
 
 
@@ -85,18 +90,20 @@ def _lmer_formula(fixed: str, random: str) -> str:
     return f"{fixed} + ({random.split('~', 1)[1].strip()})"
 
 
-def time_hlmkit(reps: int) -> dict[str, tuple[float, float]]:
+def time_hlmkit(reps: int) -> dict[str, tuple[list[float], float]]:
+    """Times (ms) of ``reps`` fits of each model, and its log-likelihood."""
     out = {}
     for name, (dname, fixed, random) in MODELS.items():
         data = _data(dname)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", hk.BoundaryFitWarning)  # hsfull's slope model: correlation +1
-            t, fit = _median_time(lambda: hk.lme(fixed, data, random=random), reps)
-        out[name] = (1000 * t, fit.loglik)
+            times, fit = _times(lambda: hk.lme(fixed, data, random=random), reps)  # noqa: B023
+        out[name] = ([1000 * t for t in times], fit.loglik)
     return out
 
 
-def time_lme4(reps: int, tmp: Path) -> dict[str, tuple[float, float]] | None:
+def time_lme4(reps: int, tmp: Path) -> dict[str, tuple[list[float], float]] | None:
+    """Times (ms) of ``reps`` lmer fits of each model (in one R process), and its log-likelihood."""
     if shutil.which("Rscript") is None:
         return None
     spec = []
@@ -123,7 +130,7 @@ def time_lme4(reps: int, tmp: Path) -> dict[str, tuple[float, float]] | None:
         print("lme4 timing failed:", res.stderr[-500:], file=sys.stderr)
         return None
     got = json.loads((tmp / "out.json").read_text())
-    return {k: (v["ms"], v["loglik"]) for k, v in got.items()}
+    return {k: (list(np.atleast_1d(v["ms"])), v["loglik"]) for k, v in got.items()}
 
 
 def busy() -> subprocess.Popen:
@@ -131,24 +138,38 @@ def busy() -> subprocess.Popen:
     return subprocess.Popen([sys.executable, "-c", "while True: pass"])
 
 
-def compare(reps: int, r_reps: int, tmp: Path, loaded: bool) -> tuple[pd.DataFrame, bool]:
+def compare(reps: int, tmp: Path, loaded: bool, rounds: int = 3) -> tuple[pd.DataFrame, bool]:
+    """Median times of hlmkit and lme4, measured in alternating rounds (so that a change in the
+    machine's load during the run affects both alike)."""
     proc = busy() if loaded else None
+    ours: dict[str, tuple[list[float], float]] = {}
+    theirs: dict[str, tuple[list[float], float]] | None = {}
+    per = max(1, reps // rounds)
     try:
         time.sleep(0.2 if loaded else 0.0)
-        ours = time_hlmkit(reps)
-        theirs = time_lme4(r_reps, tmp)
+        for _ in range(rounds):
+            for k, (t, ll) in time_hlmkit(per).items():
+                ours[k] = (ours.get(k, ([], ll))[0] + t, ll)
+            got = time_lme4(per, tmp) if theirs is not None else None
+            if got is None:
+                theirs = None
+            else:
+                for k, (t, ll) in got.items():
+                    theirs[k] = (theirs.get(k, ([], ll))[0] + t, ll)
     finally:
         if proc is not None:
             proc.kill()
             proc.wait()
-    live = theirs is not None
+    ours_med = {k: (statistics.median(t), ll) for k, (t, ll) in ours.items()}
+    theirs_med = {k: (statistics.median(t), ll) for k, (t, ll) in theirs.items()} if theirs else None
+    live = theirs_med is not None
     if not live:
         recorded = json.loads(RECORDED.read_text())["quiet" if not loaded else "loaded"]
-        theirs = {k: (v["ms"], v["loglik"]) for k, v in recorded.items()}
+        theirs_med = {k: (v["ms"], v["loglik"]) for k, v in recorded.items()}
     rows = []
     for name in MODELS:
-        ms, ll = ours[name]
-        lms, lll = theirs.get(name, (np.nan, np.nan))
+        ms, ll = ours_med[name]
+        lms, lll = theirs_med.get(name, (np.nan, np.nan))
         rows.append(
             {
                 "model": name,
@@ -176,7 +197,7 @@ def statsmodels_table(reps: int) -> pd.DataFrame:
 
             def sm_fit():
                 model = smf.mixedlm(
-                    "mathach ~ ses * Sector", data, groups=data["school"], re_formula=re_formula
+                    "mathach ~ ses * Sector", data, groups=data["school"], re_formula=re_formula  # noqa: B023
                 )
                 with warnings.catch_warnings():
                     warnings.simplefilter("ignore")
@@ -185,7 +206,7 @@ def statsmodels_table(reps: int) -> pd.DataFrame:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", hk.BoundaryFitWarning)
                 ours_t, ours = _median_time(
-                    lambda: hk.lme("mathach ~ ses * Sector", data, random=random), reps
+                    lambda: hk.lme("mathach ~ ses * Sector", data, random=random), reps  # noqa: B023
                 )
             sm_t, sm = _median_time(sm_fit, max(1, reps // 3))
             rows.append(
@@ -241,7 +262,7 @@ def main() -> int:
     ap.add_argument("--quick", action="store_true", help="fewer repetitions; no statsmodels; no 1M-row fit")
     ap.add_argument("--record", action="store_true", help=f"write the lme4 times to {RECORDED.name}")
     args = ap.parse_args()
-    reps = 7 if args.quick else 21
+    reps = 9 if args.quick else 21
     pd.set_option("display.width", 160)
     pd.set_option("display.float_format", lambda v: f"{v:,.3f}")
     recorded = {}
@@ -249,9 +270,10 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as tmp:
         for loaded in (False, True):
             label = "loaded (one other CPU-bound process)" if loaded else "quiet"
-            table, live = compare(reps, reps, Path(tmp), loaded)
+            table, live = compare(reps, Path(tmp), loaded)
             source = "lme4 timed in this run" if live else f"lme4 times recorded in {RECORDED.name}"
-            print(f"\nhlmkit.lme vs lme4::lmer, REML, median of {reps} fits; {label}; {source}")
+            print(f"\nhlmkit.lme vs lme4::lmer, REML, median of {reps} fits in 3 alternating rounds; "
+                  f"{label}; {source}")
             print(table.to_string(index=False))
             worst = max(worst, float(table["ratio"].max()))
             recorded["quiet" if not loaded else "loaded"] = {

@@ -511,6 +511,23 @@ def _classify(label: str, value: Any, n: int, index: pd.Index, levels: list[Any]
         or pd.api.types.is_object_dtype(s.dtype)
         or pd.api.types.is_string_dtype(s.dtype)
     )
+    plain = not isinstance(s.dtype, pd.CategoricalDtype) and not pd.api.types.is_bool_dtype(s.dtype)
+    if levels is None and is_factor and plain:
+        # text or object values: sorted levels and codes in one pass (pd.factorize; -1 for missing)
+        codes, uniques = pd.factorize(s, sort=False)
+        kinds = sorted({type(v).__name__ for v in uniques})
+        if len(kinds) > 1:
+            raise FormulaError(
+                f"{label!r} mixes values of different types ({', '.join(kinds)}), which cannot be "
+                f"ordered as the levels of a factor; make it one type, e.g. with .astype(str)"
+            )
+        order = np.argsort(np.asarray(uniques, dtype=object), kind="stable")
+        levels = [uniques[k] for k in order]
+        remap = np.empty(len(order), dtype=np.intp)
+        remap[order] = np.arange(len(order))
+        codes = np.where(codes >= 0, remap[np.maximum(codes, 0)], -1)
+        return _Var(label, "factor", np.asarray(codes, dtype=np.intp), [_level_label(v) for v in levels],
+                    levels=levels)
     if levels is not None or is_factor:
         if levels is None:
             if isinstance(s.dtype, pd.CategoricalDtype):

@@ -223,7 +223,7 @@ def newton(dev: ProfiledDeviance, x0: np.ndarray, maxiter: int = 100) -> OptimRe
                 curv > 0
                 and pnorm < radius
                 and polish < 2
-                and pnorm > 1e-9 * max(1.0, float(np.linalg.norm(x)))
+                and pnorm > 1e-8 * max(1.0, float(np.linalg.norm(x)))
             ):
                 fn, gn, Hn = gradient_hessian(dev.batch, x + p, stencil_steps(x + p))
                 nfev += npts
