@@ -515,7 +515,8 @@ def _classify(label: str, value: Any, n: int, index: pd.Index, levels: list[Any]
     if levels is None and is_factor and plain:
         # text or object values: sorted levels and codes in one pass (pd.factorize; -1 for missing)
         codes, uniques = pd.factorize(s, sort=False)
-        kinds = sorted({type(v).__name__ for v in uniques})
+        kinds = sorted({"number" if isinstance(v, (int, float, np.number)) and not isinstance(v, (bool, np.bool_))
+                        else type(v).__name__ for v in uniques})
         if len(kinds) > 1:
             raise FormulaError(
                 f"{label!r} mixes values of different types ({', '.join(kinds)}), which cannot be "
