@@ -42,5 +42,5 @@ def single_threaded_blas() -> Iterator[None]:
         yield
     finally:
         _depth -= 1
-        for lib, n in zip(blas, old):
+        for lib, n in zip(blas, old, strict=True):
             lib.set_num_threads(n)

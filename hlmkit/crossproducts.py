@@ -342,7 +342,7 @@ def _factor_batch(cp: CrossProducts, thetas: np.ndarray) -> _Factors:
     whatever the number of clusters or thetas (no per-cluster LAPACK call, no BLAS threads).
     """
     q = cp.q
-    lam = {(i, j): thetas[:, v][:, None] for v, (i, j) in enumerate(zip(*cp.tri))}
+    lam = {(i, j): thetas[:, v][:, None] for v, (i, j) in enumerate(zip(*cp.tri, strict=True))}
     S = cp.ztz
     # T = Zs_j'Zs_j Lambda, element (k, j)
     T = {}

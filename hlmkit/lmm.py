@@ -1118,10 +1118,10 @@ def _anova_terms(fit: LmeResult, type: str) -> pd.DataFrame:  # noqa: A002 - nlm
     term_labels = list(fit._xdesign.term_labels)
     if type == "sequential":
         # R beta with R upper triangular, R'R = V^-1: component k tests column k after columns < k
-        Linv = np.linalg.cholesky(np.linalg.inv(V))  # lower, L L' = V^-1
-        c0 = Linv.T @ beta
+        low = np.linalg.cholesky(np.linalg.inv(V))  # lower, low low' = V^-1, so R = low'
+        c0 = low.T @ beta
     rows = []
-    for t, label in enumerate(term_labels):
+    for t in range(len(term_labels)):
         cols = np.flatnonzero(assign == t)
         if type == "sequential":
             F = float(np.sum(c0[cols] ** 2) / len(cols))
