@@ -31,7 +31,7 @@ import numpy as np
 import pandas as pd
 from scipy import optimize, stats
 
-from ._rprint import abbreviate, format_r, table_r
+from ._rprint import AnovaTable, abbreviate, format_r, table_r
 from .formula import FormulaError, ModelFrame, parse_formula, parse_random, update_formula
 
 __all__ = [
@@ -1236,7 +1236,9 @@ def anova(*fits: LmeResult, names: Sequence[str] | None = None) -> pd.DataFrame:
 
     Returns
     -------
-    DataFrame with columns Model, df, AIC, BIC, logLik, Test, L.Ratio, p-value.
+    AnovaTable
+        A DataFrame with columns Model, df, AIC, BIC, logLik, Test, L.Ratio, p-value, printed
+        as nlme prints it (p-values to 4 decimals, blank where there is no test).
 
     Examples
     --------
@@ -1279,4 +1281,4 @@ def anova(*fits: LmeResult, names: Sequence[str] | None = None) -> pd.DataFrame:
             row["L.Ratio"] = lr
             row["p-value"] = float(stats.chi2.sf(lr, ddf)) if ddf > 0 else np.nan
         rows.append(row)
-    return pd.DataFrame(rows, index=labels)
+    return AnovaTable(rows, index=labels)
