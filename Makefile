@@ -2,6 +2,7 @@
 # not set MPLBACKEND for `make book`.) Every target creates .venv (with Python 3.11+) when it is missing.
 #   make book       execute every chapter and build the HTML book in _build/html (fails on any error or warning)
 #   make test       run hlmkit's unit tests and doctests
+#   make visible    run every page with its hidden cells removed: the code a page shows must run on its own
 #   make notebooks  write .ipynb copies of the chapters and labs into notebooks/
 #   make student    the student edition of the book (solutions hidden) in _build/student
 #   make bench      run the speed benchmarks
@@ -19,7 +20,7 @@ export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
 SOURCES := $(wildcard chapters/*.md) $(wildcard labs/*.md)
 
-.PHONY: book test notebooks student bench clean install
+.PHONY: book test visible notebooks student bench clean install
 
 install: $(STAMP)
 
@@ -33,6 +34,10 @@ $(STAMP): pyproject.toml constraints.txt | $(BIN)/python
 
 test: $(STAMP)
 	MPLBACKEND=Agg $(BIN)/python -m pytest -q -p no:cacheprovider
+
+VISIBLE_JOBS ?= 2
+visible: $(STAMP)
+	$(BIN)/python tools/check_visible_code.py --jobs $(VISIBLE_JOBS)
 
 book: $(STAMP)
 	$(BIN)/jupyter-book build . -W -n --keep-going

@@ -39,7 +39,7 @@ import pandas as pd
 from scipy import stats
 
 from ._blas import single_threaded_blas as _single_threaded_blas
-from ._rprint import abbreviate, format_r, table_r
+from ._rprint import AnovaTable, abbreviate, format_r, table_r
 from .crossproducts import CrossProducts, ProfiledDeviance
 from .derivatives import richardson_hessian
 from .formula import FormulaError, ModelFrame, parse_formula, parse_random, update_formula
@@ -1014,9 +1014,11 @@ def anova(*fits: LmeResult, names: Sequence[str] | None = None, type: str = "seq
 
     Returns
     -------
-    DataFrame
-        One fit: indexed by term, with columns numDF, denDF, F-value, p-value. Several fits:
-        columns Model, df, AIC, BIC, logLik, Test, L.Ratio, p-value.
+    DataFrame or AnovaTable
+        One fit: a DataFrame indexed by term, with columns numDF, denDF, F-value, p-value.
+        Several fits: an AnovaTable (a DataFrame) with columns Model, df, AIC, BIC, logLik, Test,
+        L.Ratio, p-value, printed as nlme prints it (p-values to 4 decimals, blank where there is
+        no test).
 
     Examples
     --------
@@ -1081,7 +1083,7 @@ def anova(*fits: LmeResult, names: Sequence[str] | None = None, type: str = "seq
             row["L.Ratio"] = lr
             row["p-value"] = float(stats.chi2.sf(lr, ddf)) if ddf > 0 else np.nan
         rows.append(row)
-    return pd.DataFrame(rows, index=labels)
+    return AnovaTable(rows, index=labels)
 
 
 type_ = type  # the builtin, shadowed by anova's argument of the same name (nlme's)
