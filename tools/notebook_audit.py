@@ -12,13 +12,18 @@ For every page of ``_toc.yml`` that is a notebook (chapters and labs) it prints:
 * ``raw MyST``: MyST syntax left in the Markdown cells, which Jupyter shows as typed: roles
   (``{numref}`x` ``), directive fences (```` ```{note} ````, ``:::{note}``) and targets (``(x)=``);
 * ``check cells``: code cells tagged ``remove-cell`` (the book's hidden checks and autograder tests).
+* ``uses hidden``: names that a visible cell of the page's source uses but only hidden cells define
+  (a notebook without the hidden cells would stop there with a NameError).
 
-``--strict`` fails when a page shows fewer figures than the book has, or has raw MyST or check cells.
+``--strict`` fails when a page shows fewer figures than the book has, or has raw MyST, check cells
+or visible cells that need hidden ones.
 """
 
 from __future__ import annotations
 
 import argparse
+import ast
+import builtins
 import json
 import re
 import sys
@@ -63,13 +68,62 @@ def audit_notebook(nb: dict) -> dict[str, int]:
     return {"shown": shown, "raw_myst": raw, "check_cells": checks}
 
 
+def _bound(tree: ast.AST) -> set[str]:
+    out: set[str] = set()
+    for n in ast.walk(tree):
+        if isinstance(n, ast.Name) and isinstance(n.ctx, (ast.Store, ast.Del)):
+            out.add(n.id)
+        elif isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            out.add(n.name)
+        elif isinstance(n, ast.arg):
+            out.add(n.arg)
+        elif isinstance(n, (ast.Import, ast.ImportFrom)):
+            out.update((a.asname or a.name).split(".")[0] for a in n.names)
+        elif isinstance(n, ast.ExceptHandler) and n.name:
+            out.add(n.name)
+    return out
+
+
+def hidden_dependencies(cells: list[tuple[str, bool]]) -> list[str]:
+    """Names used by visible cells that only earlier hidden cells define.
+
+    ``cells`` are (source, hidden) pairs of a page's code cells, in order. A name bound anywhere in
+    the cell that uses it counts as defined there (a close, cheap approximation of Python's scopes).
+
+    Examples
+    --------
+    >>> hidden_dependencies([("x = 1", True), ("y = 2", False), ("print(x + y)", False)])
+    ['x']
+    """
+    visible, hidden, found = set(dir(builtins)), set(), []
+    for source, is_hidden in cells:
+        code = "\n".join(line for line in source.split("\n") if not line.lstrip().startswith(("%", "!")))
+        tree = ast.parse(code)
+        bound = _bound(tree)
+        if is_hidden:
+            hidden |= bound
+            continue
+        used = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
+        found += sorted((used - bound - visible) & hidden)
+        visible |= bound
+    return found
+
+
+def page_hidden_dependencies(page: Path) -> list[str]:
+    import jupytext
+
+    nb = jupytext.read(page)
+    return hidden_dependencies([(c.source, "remove-cell" in c.metadata.get("tags", []))
+                                for c in nb.cells if c.cell_type == "code"])
+
+
 def audit(notebooks: Path, html: Path, flat: bool = False, root: Path = ROOT) -> list[dict]:
     rows = []
     for page in toc_pages(root):
         page_html = html / f"{page}.html"
         figures = len(FIGURE.findall(page_html.read_text(encoding="utf-8"))) if page_html.is_file() else -1
         nb_path = notebooks / (f"{Path(page).name}.ipynb" if flat else f"{page}.ipynb")
-        row = {"page": page, "figures": figures}
+        row = {"page": page, "figures": figures, "uses_hidden": page_hidden_dependencies(root / f"{page}.md")}
         if nb_path.is_file():
             row.update(audit_notebook(json.loads(nb_path.read_text(encoding="utf-8"))))
         else:
@@ -79,13 +133,14 @@ def audit(notebooks: Path, html: Path, flat: bool = False, root: Path = ROOT) ->
 
 
 def table(rows: list[dict]) -> str:
-    lines = ["| page | figures in the book | figures shown | raw MyST | check cells |",
-             "|---|---:|---:|---:|---:|"]
+    lines = ["| page | figures in the book | figures shown | raw MyST | check cells | uses hidden |",
+             "|---|---:|---:|---:|---:|---:|"]
     for r in rows:
-        lines.append(f"| {r['page']} | {r['figures']} | {r['shown']} | {r['raw_myst']} | {r['check_cells']} |")
+        lines.append(f"| {r['page']} | {r['figures']} | {r['shown']} | {r['raw_myst']} | {r['check_cells']} | "
+                     f"{len(r['uses_hidden'])} |")
     total = {k: sum(max(r[k], 0) for r in rows) for k in ("figures", "shown", "raw_myst", "check_cells")}
     lines.append(f"| **total** | {total['figures']} | {total['shown']} | {total['raw_myst']} | "
-                 f"{total['check_cells']} |")
+                 f"{total['check_cells']} | {sum(len(r['uses_hidden']) for r in rows)} |")
     return "\n".join(lines)
 
 
@@ -103,6 +158,8 @@ def problems(rows: list[dict]) -> list[str]:
             out.append(f"{r['page']}: {r['raw_myst']} raw MyST roles/directives/targets")
         if r["check_cells"]:
             out.append(f"{r['page']}: {r['check_cells']} check cells")
+        if r["uses_hidden"]:
+            out.append(f"{r['page']}: visible cells use {r['uses_hidden']}, defined only in hidden cells")
     return out
 
 
