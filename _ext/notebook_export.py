@@ -64,8 +64,17 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-__all__ = ["to_markdown", "convert_cell", "reader_cells", "reader_notebook", "install_cell_source",
-           "format_glue", "page_footnotes"]
+__all__ = [
+    "convert_cell",
+    "format_glue",
+    "install_cell_source",
+    "page_footnotes",
+    "reader_cells",
+    "reader_notebook",
+    "split_solutions",
+    "strip_solutions",
+    "to_markdown",
+]
 
 EDITIONS = ("full", "student")
 ADMONITIONS = {
@@ -193,9 +202,11 @@ class _Converter:
         if role in XREF_ROLES or role.startswith("cite:"):
             key = role_key(role, content)
             refs = self.ctx.get("refs", {})
-            if key in refs:
-                return refs[key]
-            return self.xref_fallback(role, content)
+            text = refs[key] if key in refs else self.xref_fallback(role, content)
+            if role in ("doc", "ref") and not _EXPLICIT.match(_collapse(content)) \
+                    and _collapse(content) not in self.ctx.get("labels", {}):
+                return f"*{text}*"  # a page or section title, where the book shows a link
+            return text
         raise ValueError(f"{self.where}: cannot convert the role {{{role}}}`{content}` to Markdown")
 
     def xref_fallback(self, role: str, content: str) -> str:
@@ -531,6 +542,24 @@ def reader_cells(cells: list[dict], context: dict[str, Any]) -> list[dict]:
     return out
 
 
+_INSTALL_CELL = """\
+# hlmkit, the book's Python package: already installed, or from the wheel `make dist` builds {origin}
+import importlib.util, pathlib, subprocess, sys
+
+class HlmkitMissing(Exception):
+    def _render_traceback_(self):  # one line, no traceback
+        return [f"HlmkitMissing: {{self}}"]
+
+if importlib.util.find_spec("hlmkit") is None:
+    wheels = sorted(pathlib.Path().glob("{wheel}")) + sorted(pathlib.Path("../dist").glob("{wheel}"))
+    what = [str(wheels[0])] if wheels else {fallback}
+    if not what or subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", *what]).returncode:
+        raise HlmkitMissing("hlmkit is not installed: in the book's repository run `make dist`, then "
+                            "`pip install dist/hlmkit-{version}-py3-none-any.whl`{or_address} in this environment")
+    importlib.invalidate_caches()
+    print(f"hlmkit installed from {{what[0]}}")"""
+
+
 def install_cell_source(version: str, address: str = "") -> str:
     """The first cell of every reader notebook: install hlmkit when it is missing.
 
@@ -539,29 +568,13 @@ def install_cell_source(version: str, address: str = "") -> str:
     public address is set (``repository: url:`` in ``_config.yml``), from there. When none of that
     works it stops the notebook with one line that says how to install hlmkit.
     """
-    source = f"pip install 'git+{address}'" if address else ""
-    lines = [
-        "# hlmkit, the book's Python package: already installed, or from the wheel `make dist` builds"
-        + (f", or from {address}" if address else " in the book's repository"),
-        "import importlib.util, pathlib, subprocess, sys",
-        "",
-        "class HlmkitMissing(Exception):",
-        "    def _render_traceback_(self):  # one line, no traceback",
-        "        return [f'HlmkitMissing: {self}']",
-        "",
-        "if importlib.util.find_spec('hlmkit') is None:",
-        f"    wheels = sorted(pathlib.Path().glob('hlmkit-{version}-*.whl')) + "
-        f"sorted(pathlib.Path('../dist').glob('hlmkit-{version}-*.whl'))",
-        f"    what = [str(wheels[0])] if wheels else {[f'git+{address}'] if address else []!r}",
-        "    if not what or subprocess.run([sys.executable, '-m', 'pip', 'install', '--quiet', *what]).returncode:",
-        "        raise HlmkitMissing(",
-        f"            'hlmkit is not installed: in the book\\'s repository run `make dist`, then '",
-        f"            '`pip install dist/hlmkit-{version}-py3-none-any.whl`"
-        + (f" (or `{source}`)" if source else "") + " in this environment')",
-        "    importlib.invalidate_caches()",
-        "    print(f'hlmkit installed from {what[0]}')",
-    ]
-    return "\n".join(lines)
+    return _INSTALL_CELL.format(
+        origin=f"in the book's repository ({address})" if address else "in the book's repository",
+        wheel=f"hlmkit-{version}-*.whl",
+        fallback=repr([f"git+{address}"]) if address else "[]",
+        version=version,
+        or_address=f" (or `pip install git+{address}`)" if address else "",
+    )
 
 
 def reader_notebook(executed: dict, context: dict[str, Any], install_source: str) -> dict:
@@ -606,45 +619,59 @@ def write_json(path: Path, data: Any) -> None:
 _CODE_CELL_YAML = re.compile(r"^```\{code-cell\}[^\n]*\n---\n(?P<yaml>.*?)\n---\n", re.DOTALL)
 
 
-def strip_solutions(source: str) -> str:
-    """A page's MyST source without its solutions (for the student edition's Markdown download).
+def split_solutions(source: str) -> tuple[str, list[str]]:
+    """A page's MyST source without its solutions, and the solutions (the blocks taken out).
 
-    Removes ``{solution}`` directives, everything from a ``{solution-start}`` to the end of its
+    Takes out ``{solution}`` directives, everything from a ``{solution-start}`` to the end of its
     ``{solution-end}``, and the autograder test cells (code cells with ``autograde`` metadata).
-
-    Examples
-    --------
-    >>> print(strip_solutions("Q?\\n\\n```{solution} ex-a\\nAnswer.\\n```\\n\\nNext."))
-    Q?
-    <BLANKLINE>
-    <BLANKLINE>
-    Next.
     """
     lines = source.split("\n")
-    out: list[str] = []
+    kept: list[str] = []
+    removed: list[str] = []
+    gated: list[str] | None = None
     i = 0
-    gated = False
     while i < len(lines):
         fence = _FENCE.match(lines[i])
         if not fence:
-            if not gated:
-                out.append(lines[i])
+            (kept if gated is None else gated).append(lines[i])
             i += 1
             continue
         end = _Converter._fence_end(lines, i, fence)
         directive = _DIRECTIVE_INFO.match(fence.group("info"))
         name = directive.group("name") if directive else ""
-        block = "\n".join(lines[i:end + 1]) + "\n"
+        block = lines[i:end + 1]
+        yaml_header = _CODE_CELL_YAML.match("\n".join(block) + "\n")
         if name == "solution-start":
-            gated = True
-        elif name == "solution-end":
-            gated = False
-        elif name == "code-cell" and (m := _CODE_CELL_YAML.match(block)) and re.search(r"^autograde:", m.group("yaml"), re.M):
-            pass
-        elif name != "solution" and not gated:
-            out.extend(lines[i:end + 1])
+            gated = list(block)
+        elif name == "solution-end" and gated is not None:
+            removed.append("\n".join(gated + block))
+            gated = None
+        elif name == "solution" or (name == "code-cell" and yaml_header
+                                    and re.search(r"^autograde:", yaml_header.group("yaml"), re.MULTILINE)):
+            if gated is None:
+                removed.append("\n".join(block))
+            else:
+                gated.extend(block)
+        else:
+            (kept if gated is None else gated).extend(block)
         i = end + 1
-    return "\n".join(out)
+    if gated is not None:
+        removed.append("\n".join(gated))
+    return "\n".join(kept), removed
+
+
+def strip_solutions(source: str) -> str:
+    """A page's MyST source without its solutions (for the student edition's Markdown download).
+
+    Examples
+    --------
+    >>> print(strip_solutions("Q?\n\n```{solution} ex-a\nAnswer.\n```\n\nNext."))
+    Q?
+    <BLANKLINE>
+    <BLANKLINE>
+    Next.
+    """
+    return split_solutions(source)[0]
 
 
 # ---------------------------------------------------------------------------- Sphinx
@@ -752,10 +779,11 @@ def book_labels(env: Any, config: Any) -> tuple[dict, dict, dict]:
 def _citations(app: Any, docname: str) -> tuple[dict, dict, dict]:
     """The page's cited keys -> textual ("Monette (2017)"), parenthetical and full reference texts."""
     from sphinx import addnodes
+    from sphinx.errors import ExtensionError
 
     try:
         domain = app.env.get_domain("cite")
-    except Exception:  # sphinxcontrib-bibtex not loaded
+    except ExtensionError:  # sphinxcontrib-bibtex not loaded
         return {}, {}, {}
     keys = sorted({t.key for ref in domain.citation_refs if ref.docname == docname for t in ref.targets})
     textual, parenthetical, full = {}, {}, {}
@@ -780,7 +808,7 @@ def page_context(app: Any, doctree: Any, docname: str, executed: dict) -> dict[s
     labels, numbers, titles = book_labels(env, app.config)
     refs: dict[str, str] = {}
     for wrapper in doctree.findall(lambda n: "hlmkit_ref" in getattr(n, "attributes", {})):
-        refs.setdefault(wrapper["hlmkit_ref"], wrapper.astext())
+        refs.setdefault(wrapper["hlmkit_ref"], node_markdown(wrapper))
     glue_file = _executed(app, docname).with_suffix(".glue.json")
     glue_data = json.loads(glue_file.read_text(encoding="utf-8")) if glue_file.is_file() else {}
     glue = {k: v["data"]["text/plain"] for k, v in glue_data.items() if "text/plain" in v.get("data", {})}
@@ -827,6 +855,19 @@ def page_context(app: Any, doctree: Any, docname: str, executed: dict) -> dict[s
         "exercises": exercises,
         "footnotes": page_footnotes(markdown),
     }
+
+
+def node_markdown(node: Any) -> str:
+    """The text of a doctree node, keeping math as ``$...$`` and literals as code."""
+    from docutils import nodes
+
+    if isinstance(node, nodes.math):
+        return f"${node.astext()}$"
+    if isinstance(node, nodes.literal):
+        return f"`{node.astext()}`"
+    if isinstance(node, nodes.Text):
+        return str(node)
+    return "".join(node_markdown(child) for child in node.children)
 
 
 def _unwrap_references(doctree: Any) -> None:

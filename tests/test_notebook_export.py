@@ -67,7 +67,7 @@ def test_cross_references_and_citations_as_the_book_shows_them():
     assert md("See {numref}`fig-a`.") == "See Figure 11.3."
     assert md("As {cite:t}`monette2017` shows {cite}`bryk1992`.") == \
         "As Monette (2017) shows (Bryk and Raudenbush, 1992)."
-    assert md("({doc}`02_hierarchical_data`)") == "(Hierarchical data)"
+    assert md("({doc}`02_hierarchical_data`)") == "(*Hierarchical data*)"   # a title: in italics
     assert md("exercise {ref}`ex-q2`") == "exercise Exercise 11.2"
     assert md("by {eq}`eq-gls`") == "by (7.1)"
 
@@ -75,7 +75,7 @@ def test_cross_references_and_citations_as_the_book_shows_them():
 def test_cross_references_not_recorded_fall_back_on_labels():
     assert md("{numref}`fig-b`") == "Figure 11.4"
     assert md("{numref}`Panel %s <fig-b>`") == "Panel 11.4"
-    assert md("{ref}`sec-fit`") == "Fitting the model"
+    assert md("{ref}`sec-fit`") == "*Fitting the model*"
     assert md("{ref}`the fit <sec-fit>`") == "the fit"
     assert md("{doc}`the chapter on data <02_hierarchical_data>`") == "the chapter on data"
     assert md("{cite:t}`bryk1992`") == "Bryk and Raudenbush (1992)"
@@ -259,6 +259,9 @@ def test_strip_solutions_removes_every_solution_and_autograder_test():
     assert "Why?" in out and "Next section." in out
     for gone in ("Because.", "Compute:", "gap = 1.0", "assert gap"):
         assert gone not in out
+    kept, removed = ne.split_solutions(source)
+    assert kept == out and len(removed) == 3
+    assert "Because." in removed[0] and "gap = 1.0" in removed[1] and "assert gap == 1.0" in removed[2]
 
 
 def test_install_cell_stops_with_one_line_when_hlmkit_is_missing(tmp_path):

@@ -58,6 +58,11 @@ ax.plot([0, 1], [0, 2]);
 
 The slope is {glue:text}`slope:.1f` ({numref}`fig-a`), as {cite:t}`monette2017` explains.
 
+(sec-gamma)=
+## What the slope means
+
+See {ref}`sec-gamma`.
+
 :::{note}
 A note about {numref}`fig-b`.
 :::
@@ -176,6 +181,7 @@ def test_the_full_reader_notebook(built):
     assert _images(nb) == 3
     assert "install-hlmkit" in nb["cells"][0]["metadata"]["tags"]
     assert "The slope is 2.2 (Figure 1.1), as Monette (2017) explains." in text
+    assert "See *What the slope means*." in text
     assert "**Figure 1.3.** After the solution." in text and "**Figure 1.1.** A line of slope 2.18." in text
     assert "> **Note**" in text and "<summary><b>Solution to Exercise 1.1</b></summary>" in text
     assert "Zanzibar quokkas" in text and "assert 1 + 1" not in json.dumps(nb)
