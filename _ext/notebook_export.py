@@ -42,6 +42,7 @@ page, to ``_build/notebooks/context/<docname>.json``; callers add ``"edition"``:
 ``numbers``      the same labels -> their number alone ("11.3"), for ``{numref}`Fig. %s <label>` ``.
 ``titles``       section, figure, exercise and page labels/docnames -> their title text.
 ``citations``    citation key -> its textual form ("Monette (2017)").
+``citations_p``  citation key -> its parenthetical form ("(Monette, 2017)").
 ``bibliography`` citation key -> the full reference, for the keys the page cites.
 ``exercises``    the page's exercises in order: ``{"label", "number", "text", "title"}``
                  (``text`` is "Exercise 11.2").
@@ -215,8 +216,9 @@ class _Converter:
         title, target = (m.group("title"), m.group("target")) if m else (None, _collapse(content))
         if role.startswith("cite"):
             keys = [k.strip() for k in target.split(",")]
-            if role in ("cite", "cite:p"):
-                return "(" + "; ".join(self._lookup("citations_p", k, "citation key") for k in keys) + ")"
+            if role in ("cite", "cite:p"):  # "(Monette, 2017)" and "(Bryk, 1992)" -> "(Monette, 2017; Bryk, 1992)"
+                inner = [str(self._lookup("citations_p", k, "citation key")).strip("()") for k in keys]
+                return "(" + "; ".join(inner) + ")"
             return "; ".join(self._lookup("citations", k, "citation key") for k in keys)
         if role == "numref":
             if title:

@@ -29,7 +29,7 @@ CTX = {
     "numbers": {"fig-a": "11.3", "fig-b": "11.4", "ex-q1": "11.1", "ex-q2": "11.2", "eq-gls": "7.1"},
     "titles": {"sec-fit": "Fitting the model", "chapters/02_hierarchical_data": "Hierarchical data"},
     "citations": {"monette2017": "Monette (2017)", "bryk1992": "Bryk and Raudenbush (1992)"},
-    "citations_p": {"monette2017": "Monette, 2017", "bryk1992": "Bryk and Raudenbush, 1992"},
+    "citations_p": {"monette2017": "(Monette, 2017)", "bryk1992": "(Bryk and Raudenbush, 1992)"},
     "bibliography": {"monette2017": "Georges Monette. Mixed models with R. 2017."},
     "exercises": [{"label": "ex-q1", "number": "11.1", "text": "Exercise 11.1", "title": ""},
                   {"label": "ex-q2", "number": "11.2", "text": "Exercise 11.2", "title": ""}],
