@@ -34,3 +34,16 @@ def test_hidden_dependencies():
              ("ref = 3\nprint(ref)", False)]                       # defines it itself: fine
     assert na.hidden_dependencies(cells) == ["ref"]
     assert na.hidden_dependencies([("%matplotlib inline\nx = 1", False), ("x", False)]) == []
+
+
+def test_solution_code_counts_as_hidden(tmp_path):
+    """The student edition's notebooks leave gated solutions out: later cells must not need them."""
+    page = tmp_path / "page.md"
+    page.write_text("\n".join([
+        "---", "jupytext:", "  text_representation:", "    extension: .md", "    format_name: myst",
+        "kernelspec:", "  display_name: Python 3", "  language: python", "  name: python3", "---", "",
+        "```{solution-start} ex-a", "```", "",
+        "```{code-cell} ipython3", "gap = 1.0", "```", "",
+        "```{solution-end}", "```", "",
+        "```{code-cell} ipython3", "print(gap)", "```", ""]))
+    assert na.page_hidden_dependencies(page) == ["gap"]

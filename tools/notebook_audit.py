@@ -12,8 +12,8 @@ For every page of ``_toc.yml`` that is a notebook (chapters and labs) it prints:
 * ``raw MyST``: MyST syntax left in the Markdown cells, which Jupyter shows as typed: roles
   (``{numref}`x` ``), directive fences (```` ```{note} ````, ``:::{note}``) and targets (``(x)=``);
 * ``check cells``: code cells tagged ``remove-cell`` (the book's hidden checks and autograder tests).
-* ``uses hidden``: names that a visible cell of the page's source uses but only hidden cells define
-  (a notebook without the hidden cells would stop there with a NameError).
+* ``uses hidden``: names that a visible cell of the page's source uses but only hidden cells (or the
+  code of gated solutions) define: a notebook without them would stop there with a NameError.
 
 ``--strict`` fails when a page shows fewer figures than the book has, or has raw MyST, check cells
 or visible cells that need hidden ones.
@@ -109,12 +109,22 @@ def hidden_dependencies(cells: list[tuple[str, bool]]) -> list[str]:
     return found
 
 
+GATE = re.compile(r"\{solution-(start|end)\}")
+
+
 def page_hidden_dependencies(page: Path) -> list[str]:
+    """Hidden-cell dependencies of a page; the code of gated solutions counts as hidden too (the
+    student edition's notebooks leave it out)."""
     import jupytext
 
-    nb = jupytext.read(page)
-    return hidden_dependencies([(c.source, "remove-cell" in c.metadata.get("tags", []))
-                                for c in nb.cells if c.cell_type == "code"])
+    cells, in_solution = [], False
+    for c in jupytext.read(page).cells:
+        if c.cell_type == "markdown":
+            for m in GATE.finditer(c.source):
+                in_solution = m.group(1) == "start"
+        elif c.cell_type == "code":
+            cells.append((c.source, in_solution or "remove-cell" in c.metadata.get("tags", [])))
+    return hidden_dependencies(cells)
 
 
 def audit(notebooks: Path, html: Path, flat: bool = False, root: Path = ROOT) -> list[dict]:
