@@ -6,6 +6,10 @@
 #   make student    the student edition of the book (solutions hidden) in _build/student
 #   make bench      run the speed benchmarks
 #   make clean      remove built files (keeps .venv)
+#   make assignments        graded assignments (otter-grader) from every lab and chapter with exercises,
+#                           in _build/assignments/<page>/{student,autograder}; installs the teach extra
+#   make grade-assignments  grade each assignment's solution (full marks) and student notebook (zero)
+#   make test-assignments   the grading tests (one wrong answer loses exactly its question's points)
 
 PYTHON ?= python3
 VENV   ?= .venv
@@ -19,7 +23,7 @@ export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
 SOURCES := $(wildcard chapters/*.md) $(wildcard labs/*.md)
 
-.PHONY: book test notebooks student bench clean install
+.PHONY: book test notebooks student bench clean install assignments grade-assignments test-assignments
 
 install: $(STAMP)
 
@@ -54,3 +58,19 @@ bench: $(STAMP)
 clean:
 	rm -rf _build notebooks .pytest_cache .hypothesis
 	find . -name __pycache__ -type d -prune -not -path './.venv/*' -exec rm -rf {} +
+
+# --- graded assignments (otter-grader, the optional extra .[teach]) ---------------------------------
+TEACH := $(VENV)/.teach-installed
+
+$(TEACH): $(STAMP)
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e ".[book,dev,teach]"
+	touch $@
+
+assignments: $(TEACH)
+	$(BIN)/python tools/make_assignments.py --out _build/assignments
+
+grade-assignments: assignments
+	$(BIN)/python tools/grade_assignments.py _build/assignments
+
+test-assignments: $(TEACH)
+	HLMKIT_TEACH=1 $(BIN)/python -m pytest -q -p no:cacheprovider tests/test_grading.py
