@@ -59,7 +59,8 @@ CONTEXT_DIR = ROOT / "_build" / "notebooks" / "context"
 # The notebooks helper's `_ext/notebook_export.py` provides `to_markdown(text, context)`: one MyST
 # Markdown cell to plain Markdown. Until it is merged, a STAND-IN that leaves the text as it is.
 # When `_ext/notebook_export.py` exists it is used, and the stand-in can be deleted.
-if (ROOT / "_ext" / "notebook_export.py").exists():
+STAND_IN = not (ROOT / "_ext" / "notebook_export.py").exists()
+if not STAND_IN:
     sys.path.insert(0, str(ROOT / "_ext"))
     from notebook_export import to_markdown
 else:
@@ -533,9 +534,14 @@ def _rel(page: Path) -> str:
 
 
 def page_context(page: Path) -> dict:
-    """The page's context from the HTML build (glue values, numbers), if the book has been built."""
+    """The page's context from the HTML build (glue values, figure and exercise numbers)."""
     path = CONTEXT_DIR / Path(_rel(page)).with_suffix(".json")
-    return json.loads(path.read_text()) if path.exists() else {}
+    if path.exists():
+        return json.loads(path.read_text())
+    if STAND_IN:
+        return {}
+    raise AssignmentError(f"{_rel(page)}: no build context in {path}: run `make book` first "
+                          "(the glued numbers and cross-references come from it)")
 
 
 def has_exercises(page: Path) -> bool:
@@ -547,14 +553,17 @@ def pages_with_exercises() -> list[Path]:
     return [p for p in pages if has_exercises(p)]
 
 
-def make_assignment(page: Path, out: Path) -> Path:
-    """Write ``out/<page>/`` (master, student and autograder) for one page; returns that folder."""
+def make_assignment(page: Path, out: Path, context: dict | None = None) -> Path:
+    """Write ``out/<page>/`` (master, student and autograder) for one page; returns that folder.
+
+    ``context`` is the page's build context (default: :func:`page_context`).
+    """
     try:
         from otter.assign import main as otter_assign
     except ImportError as exc:  # pragma: no cover - depends on the environment
         raise SystemExit("make_assignments needs otter-grader: pip install -e '.[teach]' "
                          "(make assignments installs it)") from exc
-    master = master_notebook(page, page_context(page))
+    master = master_notebook(page, page_context(page) if context is None else context)
     target = out / page.stem
     if target.exists():
         shutil.rmtree(target)
