@@ -90,7 +90,6 @@ class Directive:
     arg: str
     options: dict[str, str]
     body: str
-    text: str
 
 
 @dataclass
@@ -111,7 +110,7 @@ class Exercise:
         return not self.manual and any(kind == "code" for kind, _ in self.solution)
 
 
-def _parse_directive(name: str, arg: str, inner: list[str], text: str) -> Directive:
+def _parse_directive(name: str, arg: str, inner: list[str]) -> Directive:
     """Options (``:key: value`` lines or a ``---`` YAML block) and body of a directive."""
     options: dict[str, str] = {}
     k = 0
@@ -123,7 +122,7 @@ def _parse_directive(name: str, arg: str, inner: list[str], text: str) -> Direct
         while k < len(inner) and (m := re.match(r"^:([\w-]+):\s*(.*)$", inner[k])):
             options[m.group(1)] = m.group(2).strip()
             k += 1
-    return Directive(name, arg.strip(), options, "\n".join(inner[k:]).strip("\n"), text)
+    return Directive(name, arg.strip(), options, "\n".join(inner[k:]).strip("\n"))
 
 
 def exercise_directive(ex: Exercise) -> str:
@@ -162,7 +161,7 @@ def split_markdown(text: str) -> list[str | Directive]:
             if buf:
                 parts.append("\n".join(buf))
                 buf = []
-            parts.append(_parse_directive(d.group("name"), d.group("arg"), lines[i + 1 : j], "\n".join(block)))
+            parts.append(_parse_directive(d.group("name"), d.group("arg"), lines[i + 1 : j]))
         else:
             buf.extend(block)
         i = j + 1
