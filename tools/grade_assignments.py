@@ -12,6 +12,11 @@ folder's autograder zip on
 
 prints the points per question and exits non-zero if either check fails. ``otter run`` grades
 without Docker, in this environment: hlmkit and otter-grader must be installed (``.[teach]``).
+
+The notebooks run with matplotlib's Agg backend (``MPLBACKEND=Agg``): a figure a cell shows as its
+output is made but not drawn. Grades depend on the answers, not on the pictures, and drawing the
+figures to PNG is most of a page's run time (lab 1, example 1: about two thirds of it).
+``--draw-figures`` grades with Jupyter's inline backend instead.
 """
 
 from __future__ import annotations
@@ -30,12 +35,13 @@ ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DIR = ROOT / "_build" / "assignments"
 
 
-def otter_run(notebook: Path, autograder_zip: Path) -> dict[str, tuple[float, float]]:
+def otter_run(notebook: Path, autograder_zip: Path, draw_figures: bool = False) -> dict[str, tuple[float, float]]:
     """Grade ``notebook`` with ``otter run``: ``{question: (score, possible)}`` for each autograded question."""
     otter = Path(sys.executable).with_name("otter")
+    env = dict(os.environ) if draw_figures else {**os.environ, "MPLBACKEND": "Agg"}
     with tempfile.TemporaryDirectory() as out:
         proc = subprocess.run([str(otter), "run", "--no-logo", "-a", str(autograder_zip), "-o", out, str(notebook)],
-                              check=False, capture_output=True, text=True)
+                              check=False, capture_output=True, text=True, env=env)
         results = Path(out) / "results.json"
         if proc.returncode != 0 or not results.exists():
             raise RuntimeError(f"otter run failed on {notebook} (exit {proc.returncode}):\n"
@@ -87,7 +93,8 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("folders", nargs="*", type=Path,
                     help="assignment folders, or a folder of them (default: _build/assignments)")
-    ap.add_argument("--jobs", type=int, default=min(2, os.cpu_count() or 1), help="assignments graded at once")
+    ap.add_argument("--jobs", type=int, default=min(2, os.cpu_count() or 1), help="notebooks graded at once")
+    ap.add_argument("--draw-figures", action="store_true", help="draw the figures (Jupyter's inline backend)")
     args = ap.parse_args(argv)
     folders: list[Path] = []
     for f in args.folders or [DEFAULT_DIR]:
@@ -101,7 +108,7 @@ def main(argv: list[str] | None = None) -> int:
     def run(job: tuple[Path, str]) -> tuple[dict, float]:
         t = time.perf_counter()
         folder, which = job
-        return otter_run(notebooks(folder)[which], autograder_zip(folder)), time.perf_counter() - t
+        return otter_run(notebooks(folder)[which], autograder_zip(folder), args.draw_figures), time.perf_counter() - t
 
     with ThreadPoolExecutor(max_workers=args.jobs) as pool:   # the slowest pages first
         jobs.sort(key=lambda job: -notebooks(job[0])[job[1]].stat().st_size)
