@@ -90,8 +90,10 @@ def test_a_computable_exercise_without_tests_fails_and_names_it(tmp_path, capsys
     page = write(tmp_path, exercise("ex-t-untested", "Store the mean in `mean_x`.", "mean_x = float(x.mean())", []))
     with pytest.raises(ma.AssignmentError, match="ex-t-untested.*no autograder test cells"):
         ma.master_notebook(page)
-    assert ma.main([str(page), "--check"]) == 1        # what `make assignments` runs
-    assert "ex-t-untested" in capsys.readouterr().err
+    for args in (["--check"], ["--out", str(tmp_path / "out")]):     # the second is what `make assignments` runs
+        assert ma.main([str(page), *args]) == 1
+        assert "ex-t-untested" in capsys.readouterr().err
+    assert not (tmp_path / "out" / "page").exists()
 
 
 @pytest.mark.parametrize(("text", "solution", "tests", "manual", "message"), [

@@ -557,12 +557,12 @@ def make_assignment(page: Path, out: Path, context: dict | None = None) -> Path:
 
     ``context`` is the page's build context (default: :func:`page_context`).
     """
+    master = master_notebook(page, page_context(page) if context is None else context)
     try:
         from otter.assign import main as otter_assign
     except ImportError as exc:  # pragma: no cover - depends on the environment
         raise SystemExit("make_assignments needs otter-grader: pip install -e '.[teach]' "
                          "(make assignments installs it)") from exc
-    master = master_notebook(page, page_context(page) if context is None else context)
     target = out / page.stem
     if target.exists():
         shutil.rmtree(target)
