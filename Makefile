@@ -9,6 +9,10 @@
 #   make notebook-check  run notebooks in an empty folder against the wheel alone (what CI does)
 #   make bench      run the speed benchmarks
 #   make clean      remove built files (keeps .venv)
+#   make assignments        graded assignments (otter-grader) from every lab and chapter with exercises,
+#                           in _build/assignments/<page>/{student,autograder}; installs the teach extra
+#   make grade-assignments  grade each assignment's solution (full marks) and student notebook (zero)
+#   make test-assignments   the grading tests (one wrong answer loses exactly its question's points)
 
 PYTHON ?= python3
 VENV   ?= .venv
@@ -22,7 +26,7 @@ export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
 SOURCES := $(wildcard chapters/*.md) $(wildcard labs/*.md)
 
-.PHONY: book test visible bench clean install
+.PHONY: book test visible bench clean install assignments grade-assignments test-assignments
 
 install: $(STAMP)
 
@@ -79,3 +83,19 @@ dist: $(STAMP)
 notebook-check: dist book
 	$(BIN)/python tools/check_wheel_notebooks.py --wheel dist/hlmkit-*.whl \
 	  $(addprefix _build/notebooks/full/,$(addsuffix .ipynb,$(NOTEBOOK_CHECK)))
+
+# --- graded assignments (otter-grader, the optional extra .[teach]) ---------------------------------
+TEACH := $(VENV)/.teach-installed
+
+$(TEACH): $(STAMP)
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e ".[book,dev,teach]"
+	touch $@
+
+assignments: $(TEACH) book
+	$(BIN)/python tools/make_assignments.py --out _build/assignments
+
+grade-assignments: assignments
+	$(BIN)/python tools/grade_assignments.py _build/assignments
+
+test-assignments: $(TEACH) book
+	HLMKIT_TEACH=1 $(BIN)/python -m pytest -q -p no:cacheprovider tests/test_grading.py
