@@ -5,6 +5,7 @@
 #   make notebooks  write .ipynb copies of the chapters and labs into notebooks/
 #   make student    the student edition of the book (solutions hidden) in _build/student
 #   make bench      run the speed benchmarks
+#   make browser-test  every page of the built book in headless Chromium (after make book; see below)
 #   make clean      remove built files (keeps .venv)
 
 PYTHON ?= python3
@@ -54,3 +55,13 @@ bench: $(STAMP)
 clean:
 	rm -rf _build notebooks .pytest_cache .hypothesis
 	find . -name __pycache__ -type d -prune -not -path './.venv/*' -exec rm -rf {} +
+
+# --- browser tests (issue 11) -----------------------------------------------------------------
+# The built book (_build/html; run `make book` first) in Debian's headless chromium, offline:
+# console errors, images, plotly 3D views, MathJax, raw TeX/MyST, overflow at 400 px, axe-core,
+# figure alt text and resolution, search, the theme toggle; and fixtures proving each check can
+# fail. Installs selenium (PyPI) and axe-core (npm) into .venv; without chromium and
+# chromium-driver (apt, as root) it says so and tests nothing. Extra pytest arguments: ARGS="-k lab1".
+.PHONY: browser-test
+browser-test: $(STAMP)
+	VENV=$(VENV) browser_tests/run $(ARGS)

@@ -271,10 +271,8 @@ def _rotate(driver: Any, gd_id: str) -> str | None:
         return f"#{gd_id}: no 3D scene to rotate"
     el = driver.find_element(By.ID, gd_id)
     driver.execute_script("arguments[0].scrollIntoView({block: 'center'});", el)
-    scene = el.find_element(By.CSS_SELECTOR, ".gl-container, canvas") if el.find_elements(
-        By.CSS_SELECTOR, ".gl-container, canvas") else el
     chain = ActionChains(driver, duration=20)
-    chain.move_to_element(scene).click_and_hold()
+    chain.move_to_element(el).click_and_hold()  # the middle of the view, inside the scene
     for _ in range(6):
         chain.move_by_offset(20, 8)
     chain.release().perform()
@@ -287,27 +285,46 @@ def _rotate(driver: Any, gd_id: str) -> str | None:
 
 
 def inspect_page(driver: Any, url: str, axe_js: str | None, only: set[str] | None = None) -> PageReport:
-    """Run the checks (all, or those named in ``only``) on the page at ``url``."""
+    """Run the checks (all, or those named in ``only``) on the page at ``url``.
+
+    A check that cannot run (a script error, a timeout) reports that as its problem; the other
+    checks of the page still run.
+    """
     want = set(CHECKS) if only is None else set(only)
     t0 = time.perf_counter()
     report = PageReport(url)
     p = report.problems
+
+    def guarded(names: tuple[str, ...], step: Any) -> None:
+        if not want & set(names):
+            return
+        try:
+            step()
+        except Exception as exc:  # noqa: BLE001 - reported as the check's failure
+            first = (str(exc).strip().splitlines() or [""])[0][:200]
+            for n in names:
+                p.setdefault(n, []).append(f"the check could not run: {type(exc).__name__}: {first}")
+
     set_viewport(driver, *DESKTOP)
     driver.get_log("browser")  # drop what earlier pages logged
     state = _load(driver, url)
 
-    if "images_loaded" in want:
+    def images() -> None:
         p["images_loaded"] = [f"{src}: not loaded" for src in driver.execute_script(_IMAGES)]
-    report.figures = driver.execute_script(_FIGURES)
-    if "figure_alt" in want:
+
+    def figures() -> None:
+        report.figures = driver.execute_script(_FIGURES)
         p["figure_alt"] = figure_alt(report.figures)
-    if "mathjax_errors" in want:
+
+    def mathjax() -> None:
         p["mathjax_errors"] = [f"MathJax: {e}" for e in driver.execute_script(_MATHJAX_ERRORS)]
         if state not in ("typeset", "no maths"):
             p["mathjax_errors"].append(state)
-    if "raw_markup" in want:
+
+    def markup() -> None:
         p["raw_markup"] = raw_markup(driver.execute_script(_TEXT_NODES))
-    if want & {"plotly_rendered", "plotly_rotates"}:
+
+    def plotly() -> None:
         views = driver.execute_script(_PLOTLY)
         p["plotly_rendered"] = [
             f"#{v['id']}: empty plotly view ({v['width']:.0f} x {v['height']:.0f} px"
@@ -315,12 +332,8 @@ def inspect_page(driver: Any, url: str, axe_js: str | None, only: set[str] | Non
             for v in views if not (v["svg"] and (v["canvas"] or not v["scene"]))]
         p["plotly_rotates"] = [m for v in views if v["scene"] and v["canvas"]
                                for m in [_rotate(driver, v["id"])] if m]
-        if views and not any(v["scene"] for v in views) and not p["plotly_rendered"]:
-            p["plotly_rotates"].append("no plotly view has a 3D scene to rotate")
-    # what the page itself logged; axe-core's own stylesheet fetches come after and are dropped
-    # (it resolves a stylesheet's @import against the page's address, and logs a 404)
-    errors = _console_errors(driver)
-    if "axe_serious" in want:
+
+    def axe() -> None:
         if axe_js is None:
             raise RuntimeError("axe-core is not installed (make browser-test installs it)")
         driver.execute_script(axe_js)
@@ -328,16 +341,27 @@ def inspect_page(driver: Any, url: str, axe_js: str | None, only: set[str] | Non
             f"{v['impact']}: {v['id']} ({v['help']}) at {len(v['nodes'])} place(s), e.g. "
             + "; ".join(v["nodes"][:3])
             for v in driver.execute_async_script(_AXE) if v["impact"] in ("serious", "critical")]
-        driver.get_log("browser")
 
-    if "overflow_400px" in want:
+    def overflow() -> None:
         set_viewport(driver, PHONE_WIDTH)  # the theme's layout follows media queries and resizes
         driver.execute_async_script(_SETTLE)
         o = driver.execute_script(_OVERFLOW)
         p["overflow_400px"] = ([f"the page is {o['width']} px wide in a {o['viewport']} px viewport"]
                                + o["culprits"]) if o["width"] > o["viewport"] + 1 else []
-        errors += _console_errors(driver)
-        set_viewport(driver, *DESKTOP)
+
+    guarded(("images_loaded",), images)
+    guarded(("figure_alt",), figures)
+    guarded(("mathjax_errors",), mathjax)
+    guarded(("raw_markup",), markup)
+    guarded(("plotly_rendered", "plotly_rotates"), plotly)
+    # what the page itself logged; axe-core's own stylesheet fetches come after and are dropped
+    # (it resolves a stylesheet's @import against the page's address, and logs a 404)
+    errors = _console_errors(driver)
+    guarded(("axe_serious",), axe)
+    driver.get_log("browser")
+    guarded(("overflow_400px",), overflow)
+    errors += _console_errors(driver)
+    set_viewport(driver, *DESKTOP)
     if "console_errors" in want:
         p["console_errors"] = errors
     report.seconds = time.perf_counter() - t0
