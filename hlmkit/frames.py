@@ -43,8 +43,14 @@ def _as_series(x: Any, name: str = "x") -> pd.Series:
     return pd.Series(arr)
 
 
-def _resolve_by(by: Any, n: int, frame: pd.DataFrame | None, index: pd.Index) -> list[pd.Series]:
-    """Turn ``by`` (a column name, a Series/array, or a list of those) into aligned Series."""
+def _resolve_by(by: Any, n: int, frame: pd.DataFrame | None, index: pd.Index,
+                x_labelled: bool = True) -> list[pd.Series]:
+    """Turn ``by`` (a column name, a Series/array, or a list of those) into aligned Series.
+
+    A Series ``by`` is aligned with ``x`` by index label when ``x`` is a pandas object (the same
+    labels in another order are reordered; different labels are an error), and by position when
+    ``x`` is an array (it has no labels), as R does with vectors.
+    """
     if isinstance(by, (list, tuple)) and by and all(
         isinstance(b, (str, pd.Series, np.ndarray, list, tuple, pd.Categorical)) for b in by
     ) and not (frame is None and all(isinstance(b, str) for b in by)):
@@ -68,8 +74,18 @@ def _resolve_by(by: Any, n: int, frame: pd.DataFrame | None, index: pd.Index) ->
             if len(s) != n:
                 raise ValueError(f"by: the grouping variable has {len(s)} values but x has {n}")
             if isinstance(item, pd.Series) and not s.index.equals(index) and len(s) == n:
-                # align on position, as R does with vectors
-                s = pd.Series(s.to_numpy(), index=index, name=s.name)
+                if not x_labelled:
+                    # x has no labels: align on position, as R does with vectors
+                    s = pd.Series(s.to_numpy(), index=index, name=s.name)
+                elif (s.index.is_unique and index.is_unique
+                      and s.index.sort_values().equals(index.sort_values())):
+                    s = s.reindex(index)  # the same rows in another order: align by label
+                else:
+                    raise ValueError(
+                        "by: the grouping Series and x have different index labels, so their rows cannot be "
+                        "matched; give them the same index (e.g. by.reindex(x.index)), or pass "
+                        "by.to_numpy() to match them by position"
+                    )
             else:
                 s = pd.Series(s.to_numpy() if not isinstance(s.dtype, pd.CategoricalDtype) else s.array,
                               index=index, name=s.name)
@@ -151,7 +167,8 @@ def capply(
     is_frame = isinstance(x, pd.DataFrame)
     xs = x if is_frame else _as_series(x)
     n = len(xs)
-    keys = _resolve_by(by, n, xs if is_frame else None, xs.index)
+    keys = _resolve_by(by, n, xs if is_frame else None, xs.index,
+                       x_labelled=isinstance(x, (pd.Series, pd.DataFrame)))
     codes, ngroups = _group_codes(keys, na_group=na_group)
     if isinstance(func, str):
         name = func
@@ -248,7 +265,7 @@ def cvar(x: Any, by: Any, all: bool = False) -> pd.Series | pd.DataFrame:  # noq
     [0.5, 0.5, 1.0, 1.0]
     """
     xs = _as_series(x, "cvar: x")
-    keys = _resolve_by(by, len(xs), None, xs.index)
+    keys = _resolve_by(by, len(xs), None, xs.index, x_labelled=isinstance(x, (pd.Series, pd.DataFrame)))
     codes, _ = _group_codes(keys)
     kind = _check_cvar_input(xs, "cvar")
     if kind == "factor":

@@ -131,7 +131,7 @@ def _check_pair(full: Any, null: Any, fname: str) -> None:
     if full.method != null.method:
         raise ValueError(f"{fname}: the full model is fitted by {full.method} and the null by {null.method}; "
                          "fit both the same way")
-    if full.nobs != null.nobs or not np.array_equal(full._prob.y, null._prob.y):
+    if full.nobs != null.nobs or not np.array_equal(full.crossproducts.y, null.crossproducts.y):
         raise ValueError(f"{fname}: the full and null models do not use the same response and rows")
     if full.group != null.group or not full.groups.equals(null.groups):
         raise ValueError(f"{fname}: the models have different clusters ({full.group!r}, {null.group!r})")
@@ -249,7 +249,7 @@ def r2_snijders_bosker(full: LmeResult, null: LmeResult, n: float | None = None)
     t_full = _intercept_variance(full, "r2_snijders_bosker", allow_slopes=False)
     t_null = float(null.G.iloc[0, 0])
     if n is None:
-        sizes = np.bincount(full._prob.codes, minlength=full.ngroups)
+        sizes = np.bincount(full.crossproducts.codes, minlength=full.ngroups)
         n = float(len(sizes) / np.sum(1.0 / sizes))
     elif not np.isfinite(n) or n <= 0:
         raise ValueError(f"r2_snijders_bosker: n must be a positive cluster size, not {n!r}")
@@ -288,9 +288,9 @@ def r2_nakagawa(fit: LmeResult) -> NakagawaR2:
     """
     if not isinstance(fit, LmeResult):
         raise TypeError(f"r2_nakagawa: fit must be an LmeResult (from hlmkit.lme), not {type(fit).__name__}")
-    xb = fit._prob.X @ fit.fixef.to_numpy()
+    xb = fit.crossproducts.X @ fit.fixef.to_numpy()
     var_fixed = float(np.var(xb, ddof=1)) if len(xb) > 1 else 0.0
-    Z = fit._prob.Z
+    Z = fit.crossproducts.Z
     G = fit.G.to_numpy()
     var_random = float(np.mean(np.einsum("ni,ij,nj->n", Z, G, Z)))
     var_residual = fit.sigma**2

@@ -6,6 +6,7 @@ sample size ``N_j ~ Poisson(n_mean)``, student values ``x ~ N(x_mean, x_sd^2)`` 
 ``y = beta_0j + beta_1j x + eps``, ``eps ~ N(0, sigma^2)``.
 
 * :func:`simulate_two_level` draws such data (seeded, reproducible school by school);
+  :func:`as_two_level_sample` takes data drawn elsewhere (the school the notes print) instead;
 * :func:`ols_dispersion` is the variance ``sigma^2 (X_j'X_j)^-1`` of a school's least-squares line
   given its true line, and :func:`expected_xtx` the ``X'X`` of a typical school of a design;
 * :func:`plot_simulated_school` draws one school in data space (lines and points) or in beta space
@@ -30,6 +31,7 @@ from .ellipse import ellipse
 __all__ = [
     "TwoLevelSample",
     "simulate_two_level",
+    "as_two_level_sample",
     "ols_dispersion",
     "expected_xtx",
     "plot_simulated_school",
@@ -217,6 +219,89 @@ def simulate_two_level(
     params = {"n_mean": n_mean, "x_sd": x_sd, "x_mean": x_mean, "seed": seed, "fixed_n": fixed_n}
     return TwoLevelSample(data=data, beta=beta, gamma=g, G=Gm, sigma2=float(sigma2), x_name=x_name,
                           params=params)
+
+
+def as_two_level_sample(
+    data: pd.DataFrame,
+    gamma: Sequence[float],
+    G: Any,
+    sigma2: float,
+    *,
+    x_name: str = "ses",
+    decimals: int | None = None,
+) -> TwoLevelSample:
+    """Simulated data drawn elsewhere (e.g. printed in the notes) as a :class:`TwoLevelSample`.
+
+    ``data`` holds, for each school, its students' predictor, errors ``eps`` and responses ``y``,
+    generated as ``y = beta_0j + beta_1j x + eps``. Then ``y - eps`` lies exactly on the school's
+    true line, so the line is *recovered* from the data: it is the least-squares fit of
+    ``y - eps`` on ``x``, exact up to the rounding of printed values. The largest distance of a
+    point ``y - eps`` from the recovered line is stored in ``params["max_misfit"]``; when it is
+    larger than rounding to ``decimals`` places can explain (or than 1e-9 relative for unrounded
+    data), the data were not generated that way and a ValueError says so.
+
+    Parameters
+    ----------
+    data : DataFrame
+        Columns ``school``, ``x_name``, ``eps``, ``y``; each school's rows contiguous.
+    gamma, G, sigma2 : the parameters of the population the school(s) were drawn from
+        (they define the population line and ellipses of the pictures; they are not estimated).
+    x_name : str
+        Name of the predictor column.
+    decimals : int, optional
+        The number of decimals the values were rounded to, if any.
+
+    Returns
+    -------
+    TwoLevelSample
+
+    Examples
+    --------
+    >>> import hlmkit as hk
+    >>> sim = hk.as_two_level_sample(hk.load_notes_school1(), [12, 2], [[16, 8], [8, 25]], 20, decimals=2)
+    >>> sim.beta.round(2).values.tolist()          # the true line and n
+    [[5.24, -4.61, 23.0]]
+    """
+    missing = [c for c in ("school", x_name, "eps", "y") if c not in data.columns]
+    if missing:
+        raise ValueError(f"as_two_level_sample: the data have no column(s) {missing}")
+    g = np.asarray(gamma, dtype=float).reshape(-1)
+    if len(g) != 2:
+        raise ValueError(f"as_two_level_sample: gamma must be (intercept, slope), not {len(g)} values")
+    Gm = _as_cov(G, 2)
+    if not np.isfinite(sigma2) or sigma2 < 0:
+        raise ValueError(f"sigma2 must be a non-negative variance, not {sigma2}")
+    d = data[["school", x_name, "eps", "y"]].reset_index(drop=True)
+    if d.isna().any().any():
+        raise ValueError("as_two_level_sample: the data have missing values")
+    schools = pd.unique(d["school"])
+    runs = (d["school"] != d["school"].shift()).sum()
+    if runs != len(schools):
+        raise ValueError("as_two_level_sample: each school's rows must be contiguous (sort by school)")
+    betas, misfit = [], 0.0
+    for j in schools:
+        rows = d[d["school"] == j]
+        x, on_line = rows[x_name].to_numpy(float), (rows["y"] - rows["eps"]).to_numpy(float)
+        if len(rows) < 3 or np.ptp(x) == 0:
+            raise ValueError(f"as_two_level_sample: school {j} needs 3 or more distinct {x_name} values")
+        b = np.linalg.lstsq(_design(x, len(x)), on_line, rcond=None)[0]
+        worst = float(np.abs(on_line - _design(x, len(x)) @ b).max())
+        if decimals is None:
+            allowed = 1e-9 * max(1.0, float(np.abs(on_line).max()))
+        else:
+            # y, eps and x each off by up to half a unit in the last decimal
+            allowed = 0.5 * 10.0 ** (-decimals) * (2 + abs(b[1])) * (1 + 1e-9)
+        if worst > allowed:
+            raise ValueError(
+                f"as_two_level_sample: in school {j}, y - eps is up to {worst:.3g} off a straight line "
+                f"in {x_name} (rounding allows {allowed:.3g}): the data are not y = b0 + b1*{x_name} + eps"
+            )
+        misfit = max(misfit, worst)
+        betas.append([*b, len(rows)])
+    beta = pd.DataFrame(betas, columns=["(Intercept)", x_name, "n"], index=pd.Index(schools, name="school"))
+    beta["n"] = beta["n"].astype(int)
+    params = {"source": "data", "decimals": decimals, "max_misfit": misfit}
+    return TwoLevelSample(data=d, beta=beta, gamma=g, G=Gm, sigma2=float(sigma2), x_name=x_name, params=params)
 
 
 def ols_dispersion(x: Any, sigma2: float, intercept: bool = True) -> np.ndarray:

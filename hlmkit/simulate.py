@@ -14,7 +14,7 @@ statistic does not hold: the nominal p-value is too large, the test conservative
 
 :func:`simulate_lrt` does this without rebuilding either model: the design, the grouping and all
 cluster-level cross-products are those of the original fits, and only the response's
-cross-products change from one simulated data set to the next (``_Problem.with_response``). Each
+cross-products change from one simulated data set to the next (``CrossProducts.with_response``). Each
 refit starts at the true (null) parameters: the null model at its own estimates, the
 alternative at the null's covariance matrix embedded in its larger one. The refits use a
 quasi-Newton (BFGS) method started from the Hessian of the original data's deviance, with
@@ -35,21 +35,11 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from .lmm import GRADIENT_TOL, LmeResult, _Problem
+from ._blas import single_threaded_blas
+from .lmm import LmeResult
 from .refit import WarmRefit
 
 __all__ = ["SimulatedLRT", "simulate_lrt"]
-
-
-def _refit(prob: _Problem, start: np.ndarray, qn: WarmRefit, maxiter: int) -> tuple[float, bool, bool]:
-    """(deviance, converged, used the fallback optimiser) of one refit."""
-    _, dev, ok = qn.minimise(prob, start)
-    if ok:
-        return dev, True, False
-    theta, info = prob.optimise(start, maxiter)
-    dev = prob.deviance(theta)
-    ok = bool(np.isfinite(dev)) and info["max_projected_gradient"] < GRADIENT_TOL
-    return dev, ok, True
 
 
 # --------------------------------------------------------------------------------------------
@@ -220,7 +210,7 @@ def _check_pair(null_fit: Any, alt_fit: Any) -> list[int]:
         raise ValueError(f"simulate_lrt: the null fit is {null_fit.method} and the alternative "
                          f"{alt_fit.method}; "
                          "fit both the same way")
-    pn, pa = null_fit._prob, alt_fit._prob
+    pn, pa = null_fit.crossproducts, alt_fit.crossproducts
     if pn.n != pa.n or not np.array_equal(pn.y, pa.y):
         raise ValueError("simulate_lrt: the two fits do not use the same response and rows")
     if null_fit.group != alt_fit.group or not null_fit.groups.equals(alt_fit.groups) or \
@@ -264,10 +254,11 @@ def _check_pair(null_fit: Any, alt_fit: Any) -> list[int]:
 
 
 def _embedded_start(null_fit: LmeResult, alt_fit: LmeResult, idx: list[int], new_sd: float) -> np.ndarray:
-    """The alternative's theta for the null's relative G, embedded, plus ``new_sd**2`` on the new effects."""
-    pa = alt_fit._prob
+    """The alternative's (standardised) theta for the null's relative G, embedded, plus ``new_sd**2``
+    on the new effects (relative to sigma, in the units of the alternative's random-effects design)."""
+    pa = alt_fit.crossproducts
     q = pa.q
-    lam_n = null_fit._prob.lam(null_fit.theta)
+    lam_n = null_fit.crossproducts.lam(null_fit.theta)
     rel = np.zeros((q, q))
     rel[np.ix_(idx, idx)] = lam_n @ lam_n.T
     new = [k for k in range(q) if k not in idx]
@@ -275,7 +266,7 @@ def _embedded_start(null_fit: LmeResult, alt_fit: LmeResult, idx: list[int], new
     # a tiny ridge keeps the factorisation defined when the null's own G is singular
     rel += 1e-12 * np.eye(q)
     L = np.linalg.cholesky(rel)
-    return L[pa.tri]
+    return pa.to_std(L[pa.tri])
 
 
 def simulate_lrt(
@@ -285,7 +276,7 @@ def simulate_lrt(
     seed: int | None = None,
     *,
     new_sd: float = 0.1,
-    maxiter: int = 500,
+    maxiter: int = 100,
 ) -> SimulatedLRT:
     """Calibrate the likelihood-ratio test of two nested mixed models by parametric simulation.
 
@@ -333,7 +324,8 @@ def simulate_lrt(
     nsim = int(nsim)
     idx = _check_pair(null_fit, alt_fit)
     t0 = time.perf_counter()
-    pn, pa = null_fit._prob, alt_fit._prob
+    pn, pa = null_fit.crossproducts, alt_fit.crossproducts
+    dev_n, dev_a = null_fit.deviance_function, alt_fit.deviance_function
     rng = np.random.default_rng(seed)
     # the null model's generating quantities
     xb = pn.X @ null_fit.fixef.to_numpy()
@@ -341,24 +333,27 @@ def simulate_lrt(
     factor = sigma * pn.lam(null_fit.theta)  # b_j = factor @ u_j, u_j ~ N(0, I): Var(b_j) = G
     codes, Zn = pn.codes, pn.Z
     J, qn, n = pn.ngroups, pn.q, pn.n
-    start_null = null_fit.theta.copy()
+    start_null = null_fit.theta_std.copy()
     start_alt = _embedded_start(null_fit, alt_fit, idx, new_sd)
-    qn_null = WarmRefit(pn, start_null)
-    qn_alt = WarmRefit(pa, start_alt)
     ll_null = np.full(nsim, np.nan)
     ll_alt = np.full(nsim, np.nan)
     fallback = 0
-    for s in range(nsim):
-        u = rng.standard_normal((J, qn))
-        e = rng.standard_normal(n)
-        b = u @ factor.T
-        y = xb + np.einsum("nq,nq->n", Zn, b[codes]) + sigma * e
-        dn, ok_n, fb_n = _refit(pn.with_response(y), start_null, qn_null, maxiter)
-        da, ok_a, fb_a = _refit(pa.with_response(y), start_alt, qn_alt, maxiter)
-        fallback += int(fb_n) + int(fb_a)
-        if ok_n and ok_a:
-            ll_null[s] = -0.5 * dn
-            ll_alt[s] = -0.5 * da
+    with single_threaded_blas():
+        qn_null = WarmRefit(dev_n, start_null)
+        qn_alt = WarmRefit(dev_a, start_alt)
+        for s in range(nsim):
+            u = rng.standard_normal((J, qn))
+            e = rng.standard_normal(n)
+            b = u @ factor.T
+            y = xb + np.einsum("nq,nq->n", Zn, b[codes]) + sigma * e
+            dn_y = dev_n.with_crossproducts(pn.with_response(y))
+            _, dn, ok_n, fb_n = qn_null.minimise(dn_y, start_null, maxiter)
+            da_y = dev_a.with_crossproducts(pa.with_response(y))
+            _, da, ok_a, fb_a = qn_alt.minimise(da_y, start_alt, maxiter)
+            fallback += int(fb_n) + int(fb_a)
+            if ok_n and ok_a:
+                ll_null[s] = -0.5 * dn
+                ll_alt[s] = -0.5 * da
     elapsed = time.perf_counter() - t0
     ok = np.isfinite(ll_null) & np.isfinite(ll_alt)
     lr = 2.0 * np.maximum(0.0, ll_alt[ok] - ll_null[ok])

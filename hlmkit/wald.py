@@ -5,9 +5,13 @@
 * a regular expression on coefficient names: every matching coefficient is 0
   (``wald(fit, "ses")``, ``wald(fit, ":")``, ``wald(fit, r":cvar\\(ses")``); R's ``"\\\\("`` is
   Python's ``r"\\("``; the empty pattern (``L=None``) tests all coefficients;
-* a list of coefficient names, or of integer positions (negative ones drop coefficients, as
-  R's ``wald(fit, -1)`` tests all but the intercept);
-* a matrix (numpy array or DataFrame whose columns are coefficient names);
+* a list of coefficient names, or of integer positions (0-based; negative ones drop
+  coefficients, ``-1`` the first, as R's ``wald(fit, -1)`` tests all but the intercept): integers
+  are always positions, whatever their number;
+* a matrix (2-D numpy array or DataFrame whose columns are coefficient names), a Series indexed
+  by coefficient names (one row), or a dict (below). A single row of numbers must be given as a
+  2-D array (``[[0, 1, 0]]``) or a dict: a flat list of numbers is refused, because a flat list
+  of integers means positions;
 * a dict: ``{"Within": row, "Contextual": row, ...}`` where each row is a vector of length p or
   a ``{coefficient: weight}`` dict, gives one hypothesis with named rows; a dict whose values are
   themselves hypotheses (patterns, name lists, matrices) gives several tests.
@@ -15,6 +19,10 @@
 A rank-deficient ``L`` is reduced with the SVD: the F test has numDF = rank(L), so three rows of
 which one is the sum of the others give numDF = 2. The denominator df is the smallest df of the
 coefficients the hypothesis involves (nlme's df for a mixed model, the residual df for OLS).
+
+For an ML fit of :func:`hlmkit.lme` the covariance of the fixed effects is ``vcov * N / (N - p)``,
+nlme's ``adjustSigma = TRUE`` (as in ``summary`` and ``anova(fit, L = ...)``), so F, t and p are
+nlme's; for REML fits and OLS the covariance is used as it is.
 """
 
 from __future__ import annotations
@@ -53,7 +61,8 @@ def get_fix(fit: Any) -> FixInfo:
     from .lmm import LmeResult
 
     if isinstance(fit, LmeResult):
-        return FixInfo(fit.fixef, fit.vcov, fit.df.astype(float))
+        # nlme's adjustSigma: an ML fit's covariance scaled by N / (N - p), as in summary and anova
+        return FixInfo(fit.fixef, fit.vcov * fit.sigma_adjustment, fit.df.astype(float))
     if isinstance(fit, FixInfo):
         return fit
     params = getattr(fit, "params", None)
@@ -147,30 +156,47 @@ def _make_L(spec: Any, names: list[str]) -> tuple[pd.DataFrame, str]:
         for r, s in enumerate(spec):
             L[r, names.index(s)] = 1.0
         return pd.DataFrame(L, index=list(spec), columns=names), ", ".join(spec)
+    if isinstance(spec, pd.Series):
+        missing = [c for c in spec.index if c not in names]
+        if missing:
+            raise ValueError(f"wald: the row has entries {missing} that are not coefficients of the fit "
+                             f"{names}")
+        row = spec.reindex(names, fill_value=0.0).astype(float)
+        return pd.DataFrame([row.to_numpy()], index=[str(spec.name) if spec.name is not None else "row1"],
+                            columns=names), "L"
     arr = np.asarray(spec)
     if arr.ndim == 0:
         arr = arr.reshape(1)
-    if arr.ndim == 1 and np.issubdtype(arr.dtype, np.integer) and len(arr) < p or (
-        arr.ndim == 1 and np.issubdtype(arr.dtype, np.integer) and len(arr) != p
-    ):
+    if arr.ndim == 1 and (np.issubdtype(arr.dtype, np.integer) and not np.issubdtype(arr.dtype, np.bool_)):
         idx = arr.astype(int)
         if (idx < 0).all():
             drop = {(-i) - 1 for i in idx}
             if any(d >= p for d in drop):
-                raise IndexError(f"wald: index out of range for {p} coefficients")
+                raise IndexError(f"wald: position out of range for {p} coefficients {names}")
             keep = [k for k in range(p) if k not in drop]
         elif (idx >= 0).all():
             if any(i >= p for i in idx):
-                raise IndexError(f"wald: index out of range for {p} coefficients")
+                raise IndexError(f"wald: position out of range for {p} coefficients {names}")
             keep = list(idx)
         else:
-            raise ValueError("wald: indices must be all non-negative or all negative")
+            raise ValueError("wald: positions must be all non-negative (coefficients to test) or all "
+                             "negative "
+                             "(coefficients to leave out)")
+        if len(set(keep)) != len(keep):
+            raise ValueError(f"wald: a position is repeated in {list(idx)}")
         L = np.zeros((len(keep), p))
         L[np.arange(len(keep)), keep] = 1.0
         return pd.DataFrame(L, index=[names[k] for k in keep], columns=names), "indices"
-    arr = np.asarray(spec, dtype=float)
     if arr.ndim == 1:
-        arr = arr.reshape(1, -1)
+        raise ValueError(
+            f"wald: {list(arr)} is a flat list of numbers. Integers are read as positions of coefficients; "
+            "a row of L must be 2-D ([[...]]), a Series indexed by coefficient names, or a dict "
+            "{coefficient: weight}"
+        )
+    try:
+        arr = np.asarray(spec, dtype=float)
+    except (TypeError, ValueError):
+        raise ValueError(f"wald: cannot read {spec!r} as an L matrix") from None
     if arr.ndim != 2 or arr.shape[1] != p:
         raise ValueError(f"wald: L has {arr.shape[-1]} columns but the fit has {p} coefficients {names}")
     return pd.DataFrame(arr, index=[f"row{k + 1}" for k in range(arr.shape[0])], columns=names), "L"
@@ -344,6 +370,8 @@ def wald(fit: Any, L: Any = None, *, pred: pd.DataFrame | None = None, level: fl
     >>> round(hk.wald(fit).F, 3)
     715.589
     """
+    if not isinstance(level, (int, float, np.floating)) or not 0 < float(level) < 1:
+        raise ValueError(f"wald: level must be strictly between 0 and 1 (e.g. 0.95), not {level!r}")
     fix = get_fix(fit)
     names = list(fix.beta.index)
     data = None

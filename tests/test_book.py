@@ -50,3 +50,37 @@ def test_check_exact_and_with_tolerance():
 def test_glue_stores_plain_python_numbers():
     value = glue("test-value", np.float64(1.5))
     assert type(value) is float and GLUED["test-value"] == 1.5
+
+
+def test_glue_refuses_a_figure():
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots()
+    try:
+        with pytest.raises(TypeError, match="not glued"):
+            glue("test-figure", fig)
+    finally:
+        plt.close(fig)
+
+
+def test_hires_figures_sends_150_dpi_pngs_at_their_100_dpi_size(tmp_path, monkeypatch):
+    """In a Jupyter kernel with the inline backend (as the book and a reader run a page), a figure
+    comes out as a 150-dpi PNG whose display size is that of 100 dpi."""
+    import base64
+    import struct
+
+    import nbformat
+    from nbclient import NotebookClient
+
+    monkeypatch.delenv("MPLBACKEND", raising=False)  # the kernel must use the inline backend
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell("import matplotlib.pyplot as plt\n"
+                                          "from hlmkit.book import hires_figures\nhires_figures()"),
+                nbformat.v4.new_code_cell("fig, ax = plt.subplots(figsize=(4, 3))\nax.plot([0, 1], [0, 1]);")]
+    NotebookClient(nb, timeout=120, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}}).execute()
+    [out] = nb.cells[1].outputs
+    png = base64.b64decode(out["data"]["image/png"])
+    width, height = struct.unpack(">II", png[16:24])
+    shown = out["metadata"]["image/png"]
+    assert abs(shown["width"] - width / 1.5) <= 1 and abs(shown["height"] - height / 1.5) <= 1
+    assert 300 <= shown["width"] <= 400  # a 4-inch figure at 100 dpi, trimmed by bbox_inches="tight"

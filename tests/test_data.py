@@ -16,7 +16,7 @@ DATA = Path(__file__).resolve().parent.parent / "data"
 
 def test_csv_checksums_match_data_readme():
     readme = (DATA / "README.md").read_text()
-    for name in ("hsfull.csv", "schools.csv"):
+    for name in ("hsfull.csv", "schools.csv", "notes_school1.csv", "bdf.csv"):
         digest = hashlib.sha256((DATA / name).read_bytes()).hexdigest()
         assert digest in readme, f"{name} changed: update data/README.md (sha256 {digest})"
 
@@ -111,3 +111,27 @@ def test_sample_clusters_refuses_missing_cluster_ids():
 
 def test_data_frames_are_pandas():
     assert isinstance(hk.load_hs2(), pd.DataFrame)
+
+
+def test_notes_school1_is_as_printed():
+    d = hk.load_notes_school1()
+    assert list(d.columns) == ["school", "ses", "eps", "y"]
+    assert len(d) == 23 and (d["school"] == 1).all()
+    # first and last values of each printed row of the notes (p. 90)
+    assert d["ses"].iloc[[0, 11, 12, 22]].tolist() == [-1.05, -1.71, -0.64, 0.38]
+    assert d["eps"].iloc[[0, 11, 12, 22]].tolist() == [4.46, 0.46, 3.64, -3.61]
+    assert d["y"].iloc[[0, 9, 10, 19, 20, 22]].tolist() == [14.53, -3.59, 9.09, 6.24, 19.37, -0.13]
+    assert (d[["ses", "eps", "y"]] == d[["ses", "eps", "y"]].round(2)).all().all()
+
+
+def test_bdf_is_nlmes():
+    bdf = hk.load_bdf()
+    assert bdf.shape == (2287, 28)
+    assert bdf["schoolNR"].nunique() == 131
+    assert not bdf.isna().any().any()
+    # R (nlme 3.1-162): table(bdf$Minority), table(bdf$sex), mean(bdf$langPOST)
+    assert bdf["Minority"].value_counts(sort=False).tolist() == [2155, 132]
+    assert bdf["sex"].value_counts(sort=False).tolist() == [1194, 1093]
+    assert abs(bdf["langPOST"].mean() - 40.93484915) < 1e-8
+    assert list(bdf["denomina"].cat.categories) == ["1", "2", "3", "4"]
+    assert bdf["pupilNR"].is_unique

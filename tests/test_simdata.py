@@ -173,3 +173,54 @@ def test_plot_design_ellipses_draws_G_and_V():
     g_line, v_line = ax.lines[0], ax.lines[1]
     # V contains G: the V ellipse reaches further along the slope axis
     assert np.ptp(v_line.get_ydata()) > np.ptp(g_line.get_ydata())
+
+
+# ---------------------------------------------------------------------------------------------
+# data drawn elsewhere: as_two_level_sample
+# ---------------------------------------------------------------------------------------------
+
+
+def test_as_two_level_sample_recovers_the_true_lines_of_simulated_data():
+    sim = hk.simulate_two_level(GAMMA, G, SIGMA2, n_schools=4, seed=3)
+    back = hk.as_two_level_sample(sim.data, GAMMA, G, SIGMA2)
+    np.testing.assert_allclose(back.beta[["(Intercept)", "ses"]], sim.beta[["(Intercept)", "ses"]], rtol=1e-12)
+    assert back.beta["n"].tolist() == sim.beta["n"].tolist()
+    for j in sim.beta.index:
+        np.testing.assert_allclose(back.ols(j), sim.ols(j), rtol=1e-12)
+        np.testing.assert_allclose(back.xtx(j), sim.xtx(j), rtol=1e-12)
+
+
+def test_as_two_level_sample_allows_rounding_and_no_more():
+    sim = hk.simulate_two_level(GAMMA, G, SIGMA2, n_schools=2, seed=8)
+    printed = sim.data.round(2)
+    back = hk.as_two_level_sample(printed, GAMMA, G, SIGMA2, decimals=2)
+    np.testing.assert_allclose(back.beta[["(Intercept)", "ses"]], sim.beta[["(Intercept)", "ses"]], atol=0.05)
+    assert 0 < back.params["max_misfit"] < 0.005 * (2 + sim.beta["ses"].abs().max())
+    with pytest.raises(ValueError, match="not y = b0"):          # rounded data claimed exact
+        hk.as_two_level_sample(printed, GAMMA, G, SIGMA2)
+    wrong = printed.copy()
+    wrong.loc[3, "y"] += 0.5                                       # one outcome off its line
+    with pytest.raises(ValueError, match="school 1.*not y = b0"):
+        hk.as_two_level_sample(wrong, GAMMA, G, SIGMA2, decimals=2)
+
+
+def test_as_two_level_sample_bad_input():
+    d = hk.load_notes_school1()
+    with pytest.raises(ValueError, match="no column"):
+        hk.as_two_level_sample(d.drop(columns="eps"), GAMMA, G, SIGMA2, decimals=2)
+    with pytest.raises(ValueError, match="contiguous"):
+        two = pd.concat([d.assign(school=1), d.assign(school=2)]).sort_index(kind="stable")
+        hk.as_two_level_sample(two, GAMMA, G, SIGMA2, decimals=2)
+    with pytest.raises(ValueError, match="gamma"):
+        hk.as_two_level_sample(d, [12.0], [[16.0]], SIGMA2, decimals=2)
+
+
+def test_the_notes_school_1():
+    """The notes' printed school (p. 90): its true line (5.24, -4.61), its least-squares line (5.55, -4.95)."""
+    sim = hk.as_two_level_sample(hk.load_notes_school1(), GAMMA, G, SIGMA2, decimals=2)
+    assert sim.beta.loc[1, "n"] == 23
+    np.testing.assert_allclose(sim.beta.loc[1, ["(Intercept)", "ses"]].to_numpy(float), [5.24, -4.61], atol=0.005)
+    np.testing.assert_allclose(sim.ols(1), [5.55, -4.95], atol=0.005)
+    ax = hk.plot_simulated_school(sim, space="data", layers=["ls"])
+    xs, ys = ax.lines[0].get_data()
+    np.testing.assert_allclose(ys, sim.ols(1)[0] + sim.ols(1)[1] * np.asarray(xs), rtol=1e-12)

@@ -23,7 +23,7 @@ import pytest
 from scipy import stats
 
 import hlmkit as hk
-from hlmkit.refit import WarmRefit, deviance_batch
+from hlmkit.refit import WarmRefit
 from hlmkit.simulate import _embedded_start
 
 REF = json.loads((Path(__file__).parent / "reference" / "lab1_ex2.json").read_text())
@@ -91,9 +91,10 @@ def test_few_zero_statistics(sim1000):
 def test_refits_reach_the_optimum(pair):
     """The fast refits agree with a full lme fit of the same simulated response."""
     fit_m, fit_sm = pair
-    pn, pa = fit_m._prob, fit_sm._prob
+    pn, pa = fit_m.crossproducts, fit_sm.crossproducts
+    dn_, da_ = fit_m.deviance_function, fit_sm.deviance_function
     start_alt = _embedded_start(fit_m, fit_sm, [0, 1], 0.1)
-    qn_null, qn_alt = WarmRefit(pn, fit_m.theta), WarmRefit(pa, start_alt)
+    qn_null, qn_alt = WarmRefit(dn_, fit_m.theta_std), WarmRefit(da_, start_alt)
     rng = np.random.default_rng(7)
     factor = fit_m.sigma * pn.lam(fit_m.theta)
     data = fit_m.data.copy()
@@ -101,8 +102,8 @@ def test_refits_reach_the_optimum(pair):
         b = rng.standard_normal((pn.ngroups, 2)) @ factor.T
         y = pn.X @ fit_m.fixef.to_numpy() + np.einsum("nq,nq->n", pn.Z, b[pn.codes]) \
             + fit_m.sigma * rng.standard_normal(pn.n)
-        _, dn, okn = qn_null.minimise(pn.with_response(y), fit_m.theta)
-        _, da, oka = qn_alt.minimise(pa.with_response(y), start_alt)
+        _, dn, okn, _ = qn_null.minimise(dn_.with_crossproducts(pn.with_response(y)), fit_m.theta_std)
+        _, da, oka, _ = qn_alt.minimise(da_.with_crossproducts(pa.with_response(y)), start_alt)
         assert okn and oka
         data["ysim"] = y
         with warnings.catch_warnings():
@@ -116,17 +117,20 @@ def test_refits_reach_the_optimum(pair):
 
 
 @pytest.mark.parametrize("method", ["REML", "ML"])
-def test_batched_deviance_is_the_engines(pair, hs1, method):
+def test_batched_deviance_is_the_deviance(pair, hs1, method):
+    """The deviance at a batch of thetas is the deviance of each, and at the optimum -2 logLik."""
     fit = pair[1] if method == "REML" else pair[1].update(method="ML")
-    prob = fit._prob
+    dev = fit.deviance_function
     rng = np.random.default_rng(3)
-    thetas = fit.theta[None, :] + 0.1 * rng.standard_normal((9, len(fit.theta)))
-    expected = np.array([prob.deviance(t) for t in thetas])
-    np.testing.assert_allclose(deviance_batch(prob, thetas), expected, rtol=1e-12, atol=1e-8)
+    thetas = fit.theta_std[None, :] + 0.1 * rng.standard_normal((9, len(fit.theta)))
+    expected = np.array([dev(t) for t in thetas])
+    np.testing.assert_allclose(dev.batch(thetas), expected, rtol=1e-12, atol=1e-8)
+    assert dev.deviance(fit.theta_std) == pytest.approx(-2 * fit.loglik, abs=1e-9)
     one = hk.lme("mathach ~ ses", hs1, random="~ 1 | id", method=method)
-    t1 = one.theta[None, :] * np.array([[0.5], [1.0], [2.0]])
-    np.testing.assert_allclose(deviance_batch(one._prob, t1), [one._prob.deviance(t) for t in t1],
-                               rtol=1e-12)
+    t1 = one.theta_std[None, :] * np.array([[0.5], [1.0], [2.0]])
+    d1 = one.deviance_function
+    np.testing.assert_allclose(d1.batch(t1), [d1(t) for t in t1], rtol=1e-12)
+    assert np.argmin(d1.batch(t1)) == 1
 
 
 def test_seeded_and_reproducible(pair):

@@ -1,10 +1,12 @@
-"""Write the configuration of the student edition: the book with the lab solutions hidden.
+"""Write the configuration of the student edition: the book without the exercises' solutions.
 
     python tools/student_config.py _build/_config_student.yml
 
-It copies ``_config.yml``, adds ``_ext/student_edition.py`` (which removes the solutions), retitles
-the book, and points the execution cache at the main build's, so the student edition does not
-execute the pages again.
+It copies ``_config.yml``, retitles the book, sets ``hlmkit_edition: student`` (read by
+``_ext/notebook_export.py``, which removes the solutions once the book is numbered, so that both
+editions number exercises, figures, tables and equations alike, and serves solution-free notebook and
+Markdown downloads), and points the execution cache at the main build's, so the student edition
+does not execute the pages again.
 """
 
 from __future__ import annotations
@@ -23,7 +25,8 @@ def main(target: str) -> None:
     # the written file lives in _build/: make the paths it names absolute
     sphinx = config.setdefault("sphinx", {})
     sphinx["local_extensions"] = {name: str(root / path) for name, path in sphinx.get("local_extensions", {}).items()}
-    sphinx["local_extensions"]["student_edition"] = str(root / "_ext")  # removes every solution
+    sphinx.setdefault("config", {})["hlmkit_edition"] = "student"
+    sphinx["config"]["hlmkit_notebooks_dir"] = str(root / "_build" / "notebooks")
     config["bibtex_bibfiles"] = [str(root / f) for f in config.get("bibtex_bibfiles", [])]
     out = Path(target)
     out.parent.mkdir(parents=True, exist_ok=True)

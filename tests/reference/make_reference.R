@@ -1,14 +1,17 @@
 #!/usr/bin/env Rscript
 # Freeze reference values from R for hlmkit's tests.
 #
-# Run by hand from the repository root, with R's nlme, lme4 and jsonlite installed (Debian:
-# apt-get install r-base-core r-cran-nlme r-cran-lme4 r-cran-jsonlite r-cran-performance):
+# Run by hand from the repository root, with R's nlme, lme4, jsonlite and numDeriv installed (Debian:
+# apt-get install r-base-core r-cran-nlme r-cran-lme4 r-cran-jsonlite r-cran-performance
+# r-cran-numderiv):
 #
 #     Rscript tests/reference/make_reference.R
 #
 # It reads the same committed CSV files as hlmkit (data/hsfull.csv, data/schools.csv), builds
 # hs, hs1, hs2 and hsfull exactly as hlmkit.load_* do, defines cvar/dvar as spida2 does, and runs
 # every part in tests/reference/R/ in turn; each part writes tests/reference/<part>.json.
+# part_lme_cases.R reads data/lme_cases/*.csv (written by data/make_lme_cases.R) instead.
+# One part: Rscript tests/reference/make_reference.R part_lme_cases
 # CI and readers never need R: the JSON files are committed.
 
 suppressPackageStartupMessages({
