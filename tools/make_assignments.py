@@ -495,12 +495,24 @@ def question(ex: Exercise, context: dict) -> list[nbformat.NotebookNode]:
     return cells
 
 
-def master_notebook(page: Path, context: dict | None = None) -> nbformat.NotebookNode:
-    """The otter master notebook of a page (raises :class:`AssignmentError` on bad exercises)."""
+def check_exercises(page: Path) -> list:
+    """Parse a page and check its exercises against STYLE.md (no build needed).
+
+    Returns the page's items; raises :class:`AssignmentError` listing every problem found.
+    """
     rel = _rel(page)
-    nb = jupytext.read(page)
-    items = parse_page(nb, rel)
+    items = parse_page(jupytext.read(page), rel)
     check_page(items, rel)
+    return items
+
+
+def master_notebook(page: Path, context: dict | None = None) -> nbformat.NotebookNode:
+    """The otter master notebook of a page (raises :class:`AssignmentError` on bad exercises).
+
+    ``context`` is the page's build context (``_build/notebooks/context/<docname>.json``), which
+    the Markdown conversion needs for glued numbers, cross-references and exercise numbers.
+    """
+    items = check_exercises(page)
     context = {**(context or {}), "edition": "student"}
     exercises = [item for item in items if isinstance(item, Exercise)]
     cells = [_raw(assignment_config(page.stem, any(ex.computable for ex in exercises)))]
@@ -547,6 +559,7 @@ def make_assignment(page: Path, out: Path, context: dict | None = None) -> Path:
 
     ``context`` is the page's build context (default: :func:`page_context`).
     """
+    check_exercises(page)            # a page with bad exercises fails before it needs a build
     master = master_notebook(page, page_context(page) if context is None else context)
     try:
         from otter.assign import main as otter_assign
@@ -579,8 +592,7 @@ def main(argv: list[str] | None = None) -> int:
     for page in pages:
         try:
             if args.check:
-                nb = master_notebook(page)
-                n = sum(1 for c in nb.cells if c.cell_type == "raw" and c.source.startswith("# BEGIN QUESTION"))
+                n = sum(1 for item in check_exercises(page) if isinstance(item, Exercise))
                 print(f"{_rel(page)}: {n} exercises, fine")
             else:
                 target = make_assignment(page, args.out)
