@@ -56,8 +56,13 @@ return Array.from(document.images)
   .map(img => img.getAttribute('src'));
 """
 
-# Figures: what is displayed and how large, for the alt-text check and the image test.
+# Figures: what is displayed and how large, for the alt-text check and the image test. An image
+# in a folded solution has no size on screen: its width attribute, within the text column, is
+# the size it opens at.
 _FIGURES = """
+const article = document.querySelector('article.bd-article, main, body');
+const column = article ? article.clientWidth - parseFloat(getComputedStyle(article).paddingLeft)
+                         - parseFloat(getComputedStyle(article).paddingRight) : 0;
 return Array.from(document.querySelectorAll('img')).map(img => {
   const fig = img.closest('figure');
   const cap = fig ? fig.querySelector('figcaption') : null;
@@ -66,6 +71,7 @@ return Array.from(document.querySelectorAll('img')).map(img => {
           alt: img.getAttribute('alt'), caption: cap ? cap.innerText : null,
           natural_width: img.naturalWidth, natural_height: img.naturalHeight,
           displayed_width: r.width, displayed_height: r.height,
+          attr_width: parseFloat(img.getAttribute('width')) || null, column_width: column,
           in_figure: !!fig};
 });
 """
@@ -94,10 +100,12 @@ return Array.from(document.querySelectorAll('mjx-merror, [data-mml-node="merror"
 """
 
 # Text a reader sees outside code: prose, headings, captions, tables and every navigation list
-# (the page's table of contents and the book's, which may be folded away at this width).
+# (the page's table of contents and the book's, which may be folded away at this width). Code and
+# the output of code cells are shown as they are (a regular expression such as `cvar\(ses` in a
+# table of results is not TeX), so they are left out.
 _TEXT_NODES = """
 const skip = 'pre, code, script, style, textarea, kbd, samp, svg, mjx-container, .MathJax, ' +
-             '.highlight, [aria-hidden="true"]';
+             '.highlight, [aria-hidden="true"], .cell_output';
 const navs = 'nav, .bd-toc, .bd-sidebar-primary, .bd-sidebar-secondary, .toctree-wrapper';
 const out = [];
 const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
