@@ -8,6 +8,7 @@
 #   make dist       the sdist and wheel of hlmkit in dist/
 #   make notebook-check  run notebooks in an empty folder against the wheel alone (what CI does)
 #   make bench      run the speed benchmarks
+#   make browser-test  every page of the built book in headless Chromium (after make book; see below)
 #   make clean      remove built files (keeps .venv)
 #   make assignments        graded assignments (otter-grader) from every lab and chapter with exercises,
 #                           in _build/assignments/<page>/{student,autograder}; installs the teach extra
@@ -99,3 +100,13 @@ grade-assignments: assignments
 
 test-assignments: $(TEACH) book
 	HLMKIT_TEACH=1 $(BIN)/python -m pytest -q -p no:cacheprovider tests/test_grading.py
+
+# --- browser tests (issue 11) -----------------------------------------------------------------
+# The built book (_build/html; run `make book` first) in Debian's headless chromium, offline:
+# console errors, images, plotly 3D views, MathJax, raw TeX/MyST, overflow at 400 px, axe-core,
+# figure alt text and resolution, search, the theme toggle; and fixtures proving each check can
+# fail. Installs selenium (PyPI) and axe-core (npm) into .venv; without chromium and
+# chromium-driver (apt, as root) it says so and tests nothing. Extra pytest arguments: ARGS="-k lab1".
+.PHONY: browser-test
+browser-test: $(STAMP)
+	VENV=$(VENV) browser_tests/run $(ARGS)

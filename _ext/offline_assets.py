@@ -1,7 +1,9 @@
 """Keep the built book self-contained: plotly.js served locally, and no external requests.
 
-* Pages with an interactive plotly figure get ``_static/plotly/plotly.min.js``, copied from the
-  installed ``plotly`` package (so nothing is downloaded and the 4.6 MB file is not committed).
+* Pages with an interactive plotly figure, and only those, load ``_static/plotly/plotly.min.js``
+  (4.8 MB), copied from the installed ``plotly`` package (so nothing is downloaded and the file is
+  not committed). The script goes into the page's own script list, before the figure's inline
+  ``Plotly.newPlot`` call runs.
 * Scripts that Jupyter Book 1.x registers twice (sphinx-thebe's and sphinx-togglebutton's inline
   configuration) are written once: twice, the second ``const THEBE_JS_URL`` is a JavaScript error
   in every page.
@@ -44,6 +46,11 @@ def _script_key(js: Any) -> tuple[str, str]:
 
 
 def _page_context(app: Any, pagename: str, templatename: str, context: dict, doctree: Any) -> None:
+    body = context.get("body", "") or ""
+    if "plotly-graph-div" in body:
+        # Sphinx adds a file given here to this page only: it appends to the list the page's
+        # context holds, which is why this comes before the list is replaced below
+        app.add_js_file(PLOTLY_JS)
     scripts = context.get("script_files")
     if scripts:
         seen: set[tuple[str, str]] = set()
@@ -54,10 +61,6 @@ def _page_context(app: Any, pagename: str, templatename: str, context: dict, doc
                 seen.add(key)
                 unique.append(js)
         context["script_files"] = unique
-    body = context.get("body", "") or ""
-    if "plotly-graph-div" in body:
-        app.add_js_file(PLOTLY_JS)
-        app.env.hlmkit_needs_plotly = True
 
 
 def _finished(app: Any, exc: Exception | None) -> None:

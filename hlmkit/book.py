@@ -86,6 +86,8 @@ def hires_figures(dpi: int = 150) -> None:
     import matplotlib.pyplot as plt
     from IPython.core.pylabtools import print_figure
 
+    from hlmkit.plots import smallest_text_pt
+
     # matplotlib loads its backend at the first figure; the inline backend then installs its own PNG
     # formatter. Load it now, so that the formatter below is the one that stays.
     plt.switch_backend(matplotlib.get_backend())
@@ -95,12 +97,41 @@ def hires_figures(dpi: int = 150) -> None:
         data = print_figure(fig, "png", bbox_inches="tight", dpi=dpi)
         if data is None:  # an empty figure shows nothing
             return None
+        smallest = smallest_text_pt(fig, draw=False)  # saving drew it
+        if smallest is not None:  # for the browser suite's legibility check (browser_tests/)
+            data = png_with_text(data, SMALLEST_TEXT_KEY, f"{smallest:g}")
         width, height = struct.unpack(">II", data[16:24])
         scale = fig.dpi / dpi
         return (base64.b64encode(data).decode("ascii"),
                 {"width": round(width * scale), "height": round(height * scale)})
 
     shell.display_formatter.formatters["image/png"].for_type(Figure, png)
+
+
+#: The PNG text chunk in which :func:`hires_figures` records a figure's smallest text, in points.
+SMALLEST_TEXT_KEY = "hlmkit:smallest-text-pt"
+
+
+def png_with_text(data: bytes, key: str, value: str) -> bytes:
+    """A PNG with one more text chunk (``tEXt``, Latin-1), placed right after its header.
+
+    Examples
+    --------
+    >>> import io
+    >>> from PIL import Image
+    >>> buf = io.BytesIO(); Image.new("L", (2, 2)).save(buf, "png")
+    >>> Image.open(io.BytesIO(png_with_text(buf.getvalue(), "k", "8.5"))).info["k"]
+    '8.5'
+    """
+    import struct
+    import zlib
+
+    if data[:8] != b"\x89PNG\r\n\x1a\n" or data[12:16] != b"IHDR":
+        raise ValueError("png_with_text: not a PNG")
+    body = b"tEXt" + key.encode("latin-1") + b"\0" + value.encode("latin-1")
+    chunk = struct.pack(">I", len(body) - 4) + body + struct.pack(">I", zlib.crc32(body) & 0xFFFFFFFF)
+    end_of_header = 8 + 4 + 4 + 13 + 4
+    return data[:end_of_header] + chunk + data[end_of_header:]
 
 
 def printed_decimals(printed: str) -> int:

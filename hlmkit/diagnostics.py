@@ -26,6 +26,7 @@ from scipy import stats
 
 from ._blas import single_threaded_blas
 from .lmm import LmeResult
+from .plots import MIN_TEXT_PT, fit_page
 from .refit import WarmRefit
 from .wald import get_fix
 
@@ -444,7 +445,7 @@ def qq_plot(
     if lab is not None and n_label:
         vs = v[order]
         for k in _extremes(vs - np.median(vs), n_label):
-            ax.annotate(str(lab[order][k]), (q[k], vs[k]), fontsize=6, xytext=(3, 0),
+            ax.annotate(str(lab[order][k]), (q[k], vs[k]), fontsize=MIN_TEXT_PT, xytext=(3, 0),
                         textcoords="offset points")
     ax.set_xlabel("Normal quantile")
     return ax
@@ -524,7 +525,7 @@ def xy_panels(
     rows = _levels_of(df[row]) if row else [None]
     categorical_y = _is_categorical(df[y])
     fig, axes = plt.subplots(len(rows), len(cols),
-                             figsize=(panel_size[0] * len(cols), panel_size[1] * len(rows)),
+                             figsize=fit_page(panel_size[0] * len(cols), panel_size[1] * len(rows)),
                              sharex=sharex, sharey=sharey and not categorical_y, squeeze=False,
                              layout="constrained")
     kw = {"s": 5, "alpha": 0.5, "linewidths": 0}
@@ -541,13 +542,13 @@ def xy_panels(
             title = " | ".join(str(v) for v in (rlev, clev) if v is not None)
             if title:
                 ax.set_title(title, fontsize=8, pad=2)
-            ax.tick_params(labelsize=7)
+            ax.tick_params(labelsize=MIN_TEXT_PT)
             if categorical_y:
                 levels = _levels_of(part[y])  # the levels present in this panel
                 data = [part.loc[part[y] == lev, x].dropna().to_numpy(float) for lev in levels]
                 ax.boxplot(data, orientation="horizontal", tick_labels=[str(v) for v in levels], widths=0.6,
                            flierprops={"markersize": 2}, medianprops={"color": "C3"})
-                ax.tick_params(axis="y", labelsize=6 if len(levels) > 20 else 7)
+                ax.tick_params(axis="y", labelsize=MIN_TEXT_PT)
                 if hline is not None:
                     ax.axvline(hline, color="0.5", lw=0.8)
                 continue
@@ -573,7 +574,7 @@ def xy_panels(
             if labels and n_label:
                 lab = part[labels].to_numpy()
                 for j in _extremes(np.where(okp, yv - np.nanmedian(yv[okp]), np.nan), n_label):
-                    ax.annotate(str(lab[j]), (xv[j], yv[j]), fontsize=6, xytext=(3, 0),
+                    ax.annotate(str(lab[j]), (xv[j], yv[j]), fontsize=MIN_TEXT_PT, xytext=(3, 0),
                                 textcoords="offset points")
     fig.supxlabel(x, fontsize=9)
     if not categorical_y:
@@ -638,7 +639,7 @@ def scatter_matrix(
     if len(cols) < 2:
         raise ValueError("scatter_matrix: need at least two numeric columns")
     k = len(cols)
-    fig, axes = plt.subplots(k, k, figsize=(panel_size * k, panel_size * k), squeeze=False,
+    fig, axes = plt.subplots(k, k, figsize=fit_page(panel_size * k, panel_size * k), squeeze=False,
                              layout="constrained")
     groups = [(None, np.ones(len(df), dtype=bool))] if hue is None else [
         (lev, (df[hue] == lev).to_numpy()) for lev in _levels_of(df[hue])
@@ -647,7 +648,7 @@ def scatter_matrix(
     for i, yc in enumerate(cols):
         for j, xc in enumerate(cols):
             ax = axes[i, j]
-            ax.tick_params(labelsize=6)
+            ax.tick_params(labelsize=MIN_TEXT_PT)
             if i == j:
                 v = df[xc].to_numpy(float)
                 ax.hist(v[np.isfinite(v)], bins=15, color="0.7")
@@ -670,12 +671,12 @@ def scatter_matrix(
                 d2 = np.einsum("ij,jk,ik->i", dev, np.linalg.pinv(S), dev)
                 idx = np.flatnonzero(ok)[np.argsort(-d2)[:n_label]]
                 for r in idx:
-                    ax.annotate(str(lab[r]), (xv[r], yv[r]), fontsize=5.5, xytext=(2, 1),
+                    ax.annotate(str(lab[r]), (xv[r], yv[r]), fontsize=MIN_TEXT_PT, xytext=(2, 1),
                                 textcoords="offset points")
             if j == 0:
-                ax.set_ylabel(yc, fontsize=7)
+                ax.set_ylabel(yc, fontsize=MIN_TEXT_PT)
             if i == k - 1:
-                ax.set_xlabel(xc, fontsize=7)
+                ax.set_xlabel(xc, fontsize=MIN_TEXT_PT)
     if hue is not None:
         handles = [plt.Line2D([], [], color=f"C{g}", marker="o", ls="", ms=4) for g in range(len(groups))]
         fig.legend(handles, [str(lev) for lev, _ in groups], loc="outside upper center", ncol=len(groups),
@@ -702,13 +703,14 @@ def influence_plot(
     if column not in infl.columns:
         raise KeyError(f"influence_plot: no column {column!r}; the columns are {list(infl.columns)}")
     if ax is None:
-        _, ax = plt.subplots(figsize=(7, 3), layout="constrained")
+        _, ax = plt.subplots(figsize=(6.5, 3), layout="constrained")
     v = infl[column].to_numpy(float)
     pos = np.arange(len(v))
     ax.vlines(pos, 0, v, color="C0", lw=1)
     ax.scatter(pos, v, s=8, color="C0", zorder=3)
     for k in _extremes(v, n_label):
-        ax.annotate(str(infl.index[k]), (pos[k], v[k]), fontsize=7, xytext=(2, 2), textcoords="offset points")
+        ax.annotate(str(infl.index[k]), (pos[k], v[k]), fontsize=MIN_TEXT_PT, xytext=(2, 2),
+                    textcoords="offset points")
     ax.set_xlim(-1, len(v))
     ax.set_ylim(bottom=0)
     ax.set_xlabel(f"{infl.index.name or 'unit'} deleted (in order)")

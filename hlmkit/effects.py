@@ -22,6 +22,8 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
+from .plots import MIN_TEXT_PT, fit_page
+
 __all__ = ["cluster_lines", "effect_plot", "mark_effect", "plot_band"]
 
 _STYLES = ["-", "--", ":", "-."]
@@ -100,7 +102,7 @@ def _panels(frame: pd.DataFrame, col: str | None, row: str | None, panel_size: t
     cols = _levels(frame[col]) if col else [None]
     rows = _levels(frame[row]) if row else [None]
     fig, axes = plt.subplots(len(rows), len(cols),
-                             figsize=(panel_size[0] * len(cols), panel_size[1] * len(rows)),
+                             figsize=fit_page(panel_size[0] * len(cols), panel_size[1] * len(rows)),
                              sharex=sharex, sharey=sharey, squeeze=False, layout="constrained")
     return fig, axes, rows, cols
 
@@ -244,7 +246,7 @@ def effect_plot(
             if hline is not None:
                 a.axhline(hline, color="0.3", lw=0.8)
             _title(a, col, clev, row, rlev)
-            a.tick_params(labelsize=7)
+            a.tick_params(labelsize=MIN_TEXT_PT)
             a.grid(True, lw=0.3, alpha=0.5)
     if ax is not None:
         ax.set_xlabel(xlabel or x)
@@ -255,8 +257,8 @@ def effect_plot(
     if legend and handles:
         target = axes[0, -1]
         title = hue if (hue and not style) else style if (style and not hue) else group
-        target.legend(list(handles.values()), list(handles.keys()), fontsize=7, frameon=False,
-                      title=title, title_fontsize=7)
+        target.legend(list(handles.values()), list(handles.keys()), fontsize=MIN_TEXT_PT, frameon=False,
+                      title=title, title_fontsize=MIN_TEXT_PT)
     return fig
 
 
@@ -334,7 +336,7 @@ def cluster_lines(
                 if centroids:
                     a.plot(xv[ok].mean(), yv[ok].mean(), "o", color=color, ms=3)
             _title(a, col, clev, row, rlev)
-            a.tick_params(labelsize=7)
+            a.tick_params(labelsize=MIN_TEXT_PT)
     fig.supxlabel(x, fontsize=9)
     fig.supylabel(y, fontsize=9)
     if hue:

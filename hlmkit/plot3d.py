@@ -15,6 +15,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .plots import MIN_TEXT_PT
+
 __all__ = ["Interactive3D", "show3d", "scatter3d", "ellipsoid_mesh", "add_ellipsoid", "add_surface",
            "view3d_static"]
 
@@ -189,7 +191,7 @@ def view3d_static(
         ax.plot_wireframe(ex, ey, ez, color=color, lw=0.4, alpha=0.5)
     for axis in (ax.xaxis, ax.yaxis, ax.zaxis):
         axis.set_major_locator(MaxNLocator(5))
-    ax.tick_params(labelsize=7)
+    ax.tick_params(labelsize=MIN_TEXT_PT)
     ax.set_xlabel(x, fontsize=8)
     ax.set_ylabel(y, fontsize=8)
     ax.set_zlabel(z, fontsize=8)

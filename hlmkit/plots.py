@@ -15,7 +15,68 @@ import pandas as pd
 from scipy import stats
 
 __all__ = ["xqplot", "ppoints", "cluster_panels", "beta_space", "data_space", "coef_lines", "conf_ellipses",
-           "mark_origin", "group_colors"]
+           "mark_origin", "group_colors", "smallest_text_pt", "fit_page", "MIN_TEXT_PT", "PAGE_WIDTH_IN"]
+
+#: The smallest text, in points, a figure of the book may show at the width it is displayed at.
+MIN_TEXT_PT = 8.0
+
+#: The width of the book's text column in inches of figure: 660 CSS pixels on a laptop screen
+#: 1280 pixels wide, where the book shows a figure at 100 CSS pixels per inch
+#: (:func:`hlmkit.book.hires_figures`). A wider figure is shrunk to fit, and its text with it.
+PAGE_WIDTH_IN = 6.6
+
+
+def fit_page(width: float, height: float) -> tuple[float, float]:
+    """A figure size (inches) scaled down, keeping its shape, to at most :data:`PAGE_WIDTH_IN` wide.
+
+    Figures of many panels use it so that the book does not shrink them, and their text, to fit.
+
+    Examples
+    --------
+    >>> from hlmkit.plots import fit_page
+    >>> fit_page(8.0, 4.0)
+    (6.6, 3.3)
+    >>> fit_page(5.0, 4.0)
+    (5.0, 4.0)
+    """
+    scale = min(1.0, PAGE_WIDTH_IN / width)
+    return round(width * scale, 3), round(height * scale, 3)
+
+
+def smallest_text_pt(fig: Any, draw: bool = True) -> float | None:
+    """The size in points of the smallest visible text of a matplotlib figure (None if it has none).
+
+    Tick labels, axis labels, titles, legends and annotations all count; hidden and empty texts
+    do not. The book records it in every figure's PNG, and its browser suite checks that this
+    text, scaled to the width the figure is shown at, is at least :data:`MIN_TEXT_PT`. With
+    ``draw=False`` the figure must have been drawn already (saving it draws it).
+
+    Examples
+    --------
+    >>> import matplotlib.pyplot as plt
+    >>> from hlmkit.plots import smallest_text_pt
+    >>> fig, ax = plt.subplots()
+    >>> ax.tick_params(labelsize=9); _ = ax.set_title("t", fontsize=12)
+    >>> smallest_text_pt(fig)
+    9.0
+    >>> plt.close(fig)
+    """
+    from matplotlib.text import Text
+
+    if draw:
+        fig.canvas.draw()  # tick labels get their text (and their number) when the figure is drawn
+    stale: set[int] = set()  # labels of pooled ticks that the axis does not show now
+    for ax in fig.axes:
+        for axis in (ax.xaxis, ax.yaxis, getattr(ax, "zaxis", None)):
+            if axis is None:
+                continue
+            now = {id(t) for t in axis.get_major_ticks() + axis.get_minor_ticks()}
+            stale.update(id(lab) for t in axis.majorTicks + axis.minorTicks if id(t) not in now
+                         for lab in (t.label1, t.label2))
+    sizes = [float(t.get_fontsize()) for t in fig.findobj(Text)
+             if id(t) not in stale and t.get_text().strip() and t.get_visible()
+             and (t.axes is None or t.axes.get_visible())]
+    return min(sizes) if sizes else None
 
 
 def ppoints(n: int) -> np.ndarray:
@@ -165,7 +226,7 @@ def xqplot(
             raise ValueError(f"xqplot: ncols must be at least 1, not {ncols}")
         ncol = min(ncols, len(cols))
         nrow = math.ceil(len(cols) / ncol)
-    fig, axes = plt.subplots(nrow, ncol, figsize=(panel_size[0] * ncol, panel_size[1] * nrow),
+    fig, axes = plt.subplots(nrow, ncol, figsize=fit_page(panel_size[0] * ncol, panel_size[1] * nrow),
                              squeeze=False, layout="constrained")
     flat = axes.ravel()
     for ax, col, kind in zip(flat, cols, kinds):
@@ -178,8 +239,8 @@ def xqplot(
         if len(name) > maxvarnamelength:
             name = name[:maxvarnamelength] + "\n" + name[maxvarnamelength:]
         ax.set_title(name, fontsize=9, loc="left", pad=3)
-        ax.set_title(_type_label(s), fontsize=7, loc="right", color="0.35", pad=3)
-        ax.tick_params(labelsize=7)
+        ax.set_title(_type_label(s), fontsize=MIN_TEXT_PT, loc="right", color="0.35", pad=3)
+        ax.tick_params(labelsize=MIN_TEXT_PT)
     for ax in flat[len(cols):]:
         ax.set_visible(False)
     return fig
@@ -208,7 +269,7 @@ def _quantile_panel(ax: plt.Axes, s: pd.Series, ptype: str) -> None:
     if n_na:
         notes.append(f"NA: {n_na}")
     label = f"Fraction of {n} obs." if ptype == "uniform" else f"Normal quantile for {n} obs."
-    ax.set_xlabel(label + (f"\n{'  '.join(notes)}" if notes else ""), fontsize=7)
+    ax.set_xlabel(label + (f"\n{'  '.join(notes)}" if notes else ""), fontsize=MIN_TEXT_PT)
     if n == 0:
         ax.text(0.5, 0.5, "no finite values", ha="center", va="center", fontsize=8,
                 transform=ax.transAxes)
@@ -258,9 +319,9 @@ def _bar_panel(ax: plt.Axes, s: pd.Series, maxlab: int, counts: bool = True) -> 
     top = max(int(vals.max()), 1) if len(vals) else 1
     if counts and 0 < len(vals) <= maxlab:
         for y, v in zip(ypos, vals):
-            ax.text(v + 0.02 * top, y, str(v), va="center", ha="left", fontsize=6.5)
-        ax.set_xlim(0, 1.22 * top)
-    ax.set_xlabel(f"N = {len(present)}" + (f"   Nmiss = {n_na}" if n_na else ""), fontsize=7)
+            ax.text(v + 0.02 * top, y, str(v), va="center", ha="left", fontsize=MIN_TEXT_PT)
+        ax.set_xlim(0, 1.3 * top)
+    ax.set_xlabel(f"N = {len(present)}" + (f"   Nmiss = {n_na}" if n_na else ""), fontsize=MIN_TEXT_PT)
 
 
 def _ols_line(x: np.ndarray, y: np.ndarray) -> tuple[float, float] | None:
@@ -350,6 +411,7 @@ def cluster_panels(
     nrow = math.ceil(len(order) / ncol)
     # many panels: a fixed grid (matplotlib's constrained layout takes seconds for 40 panels)
     manual = nrow * ncol > 12
+    panel_size = min(panel_size, PAGE_WIDTH_IN / ncol)  # as wide as the page at most
     width = panel_size * ncol
     height = panel_size * nrow + (0.3 if manual and hue else 0.0)
     fig, axes = plt.subplots(nrow, ncol, figsize=(width, height), sharex=sharex, sharey=sharey, squeeze=False,
@@ -402,8 +464,8 @@ def cluster_panels(
             pts = data_ellipse(xv, yv, radius=ellipse_radius)
             ax.plot(pts[:, 0], pts[:, 1], color="0.4", lw=0.7)
         big = panel_size >= 2.5
-        ax.set_title(title(label) if title else str(label), fontsize=9 if big else 7, pad=2)
-        ax.tick_params(labelsize=8 if big else 6)
+        ax.set_title(title(label) if title else str(label), fontsize=9 if big else MIN_TEXT_PT, pad=2)
+        ax.tick_params(labelsize=MIN_TEXT_PT)
     for ax in flat[len(order):]:
         ax.set_visible(False)
     if manual:
@@ -501,7 +563,7 @@ def beta_space(
     if labels is not False:
         texts = [str(i) for i in coefs.index] if labels is True else list(labels)  # type: ignore[arg-type]
         for t, xv, yv in zip(texts, coefs[x], coefs[y]):
-            ax.annotate(t, (xv, yv), fontsize=6, xytext=(2, 2), textcoords="offset points")
+            ax.annotate(t, (xv, yv), fontsize=MIN_TEXT_PT, xytext=(2, 2), textcoords="offset points")
     ax.set_xlabel(x if xlabel is None else xlabel)
     ax.set_ylabel(y if ylabel is None else ylabel)
     if hue is not None:

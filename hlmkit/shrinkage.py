@@ -441,7 +441,7 @@ def plot_shrinkage(table: pd.DataFrame, center: float, x: str = "n", ax: plt.Axe
         if col not in table.columns:
             raise KeyError(f"plot_shrinkage: no column {col!r} in the table (use hk.shrinkage_table)")
     if ax is None:
-        _, ax = plt.subplots(figsize=(7.5, 4.5), layout="constrained")
+        _, ax = plt.subplots(figsize=(6.5, 4.2), layout="constrained")
     xs = table[x].to_numpy(dtype=float)
     ax.axhline(center, color="tab:green", lw=2, label=r"$\hat\gamma_{00}$ (GLS)")
     ax.scatter(xs, table["blue"], s=36, color="tab:blue", label="BLUE", zorder=3)
@@ -495,6 +495,7 @@ def plot_blue_blup(
     2
     """
     from .ellipse import data_ellipse, ellipse
+    from .plots import fit_page
 
     cols = list(coefs) if coefs is not None else list(bb.blue.columns[:2])
     if len(cols) != 2 or any(c not in bb.blue.columns for c in cols):
@@ -513,7 +514,7 @@ def plot_blue_blup(
         Gm = np.asarray(G, dtype=float)
         if Gm.shape != (2, 2):
             raise ValueError(f"plot_blue_blup: G must be 2 x 2 (or a DataFrame with the coefficients), not {Gm.shape}")
-    fig, axes = plt.subplots(1, len(levels), figsize=(panel_size[0] * len(levels), panel_size[1]),
+    fig, axes = plt.subplots(1, len(levels), figsize=fit_page(panel_size[0] * len(levels), panel_size[1]),
                              sharex=True, sharey=True, layout="constrained", squeeze=False)
     for ax, lev in zip(axes[0], levels):
         keep = (g == lev).to_numpy()

@@ -27,6 +27,7 @@ import numpy as np
 import pandas as pd
 
 from .ellipse import ellipse
+from .plots import MIN_TEXT_PT
 
 __all__ = [
     "TwoLevelSample",
@@ -423,7 +424,7 @@ def plot_simulated_school(
     bhat = sim.ols(school)
     gam = sim.gamma
     if ax is None:
-        _, ax = plt.subplots(figsize=(7.5, 4.5), layout="constrained")
+        _, ax = plt.subplots(figsize=(6.5, 4.2), layout="constrained")
     if space == "data":
         xr = np.array([min(x.min(), -2.5), max(x.max(), 2.5)])
         lines = {"population": gam, "true": beta, "ls": bhat}
@@ -518,5 +519,5 @@ def plot_design_ellipses(
     ax.set_xlabel(r"intercept $\beta_0$")
     ax.set_ylabel(r"slope $\beta_1$")
     if legend:
-        ax.legend(fontsize=7, loc="upper left", frameon=False)
+        ax.legend(fontsize=MIN_TEXT_PT, loc="upper left", frameon=False)
     return ax

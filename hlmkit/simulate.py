@@ -38,6 +38,7 @@ from scipy import stats
 from ._blas import single_threaded_blas
 from .lmm import LmeResult
 from .refit import WarmRefit
+from .plots import MIN_TEXT_PT
 
 __all__ = ["SimulatedLRT", "simulate_lrt"]
 
@@ -179,7 +180,7 @@ class SimulatedLRT:
         ax.set_aspect("equal")
         ax.set_xlabel("Empirical p-value")
         ax.set_ylabel("Nominal p-value")
-        ax.legend(fontsize=7, loc="lower right")
+        ax.legend(fontsize=MIN_TEXT_PT, loc="lower right")
         return ax
 
 
