@@ -26,7 +26,7 @@ sys.path.insert(0, str(ROOT / "tools"))
 
 import grade_assignments as ga
 import make_assignments as ma
-from test_assignments import HEAD, exercise
+from test_assignments import HEAD, exercise, page_context
 
 PAGE = HEAD + "\n" + exercise(
     "ex-g-mean", "Store the mean of `x` in `mean_x`.", "mean_x = float(x.mean())",
@@ -46,7 +46,7 @@ def assignment(tmp_path_factory) -> Path:
     tmp = tmp_path_factory.mktemp("grading")
     page = tmp / "small.md"
     page.write_text(PAGE)
-    return ma.make_assignment(page, tmp / "assignments", context={})
+    return ma.make_assignment(page, tmp / "assignments", context=page_context("ex-g-mean", "ex-g-fit", "ex-g-why"))
 
 
 def test_the_solution_gets_full_marks_and_the_student_notebook_zero(assignment):
