@@ -46,8 +46,19 @@ VISIBLE_JOBS ?= 2
 visible: $(STAMP)
 	$(BIN)/python tools/check_visible_code.py --jobs $(VISIBLE_JOBS)
 
+# `make book` always builds (jupyter-book's cache skips what has not changed). The targets that need
+# a built book depend on $(BOOK), which is rebuilt only when one of the book's inputs is newer.
+BOOK := _build/.book-built
+BOOK_INPUTS := $(SOURCES) intro.md references.md licence.md _config.yml _toc.yml references.bib \
+	$(wildcard _ext/*.py) $(wildcard _static/*) $(wildcard hlmkit/*.py) $(wildcard data/*)
+
 book: $(STAMP)
 	$(BIN)/jupyter-book build . -W -n --keep-going
+	touch $(BOOK)
+
+$(BOOK): $(STAMP) $(BOOK_INPUTS)
+	$(BIN)/jupyter-book build . -W -n --keep-going
+	touch $@
 
 bench: $(STAMP)
 	for b in benchmarks/bench_*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
@@ -63,12 +74,12 @@ clean:
 # a chapter whose hidden checks read tests/reference (so it ran only in a clone before), and both labs
 NOTEBOOK_CHECK ?= chapters/06_hierarchical_model labs/lab1_example1 labs/lab1_example2
 
-notebooks: book
+notebooks: $(BOOK)
 	rm -rf notebooks && mkdir -p notebooks
 	cp _build/notebooks/full/chapters/*.ipynb _build/notebooks/full/labs/*.ipynb notebooks/
 	@echo "notebooks/ holds $$(ls notebooks/*.ipynb | wc -l) notebooks (the full edition)"
 
-student: book
+student: $(BOOK)
 	$(BIN)/python tools/student_config.py _build/_config_student.yml
 	if [ -d _build/student/html ]; then rm -rf _build/student/_build/html; mkdir -p _build/student/_build; \
 	  mv _build/student/html _build/student/_build/html; fi
@@ -81,7 +92,7 @@ dist: $(STAMP)
 	$(BIN)/python -m build --outdir dist .
 	@ls -l dist
 
-notebook-check: dist book
+notebook-check: dist $(BOOK)
 	$(BIN)/python tools/check_wheel_notebooks.py --wheel dist/hlmkit-*.whl \
 	  $(addprefix _build/notebooks/full/,$(addsuffix .ipynb,$(NOTEBOOK_CHECK)))
 
@@ -92,13 +103,14 @@ $(TEACH): $(STAMP)
 	$(BIN)/python -m pip install --quiet -c constraints.txt -e ".[book,dev,teach]"
 	touch $@
 
-assignments: $(TEACH) book
+assignments: $(TEACH) $(BOOK)
 	$(BIN)/python tools/make_assignments.py --out _build/assignments
 
+# GRADE_ARGS: e.g. --students 'lab1_*' grades every solution but only those pages' student notebooks
 grade-assignments: assignments
-	$(BIN)/python tools/grade_assignments.py _build/assignments
+	$(BIN)/python tools/grade_assignments.py _build/assignments $(GRADE_ARGS)
 
-test-assignments: $(TEACH) book
+test-assignments: $(TEACH) $(BOOK)
 	HLMKIT_TEACH=1 $(BIN)/python -m pytest -q -p no:cacheprovider tests/test_grading.py
 
 # --- browser tests (issue 11) -----------------------------------------------------------------

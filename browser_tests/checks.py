@@ -63,12 +63,24 @@ _FIGURES = """
 const article = document.querySelector('article.bd-article, main, body');
 const column = article ? article.clientWidth - parseFloat(getComputedStyle(article).paddingLeft)
                          - parseFloat(getComputedStyle(article).paddingRight) : 0;
+// a caption's text with each typeset formula read back as the TeX it came from (MathJax keeps it)
+let mathItems = [];
+try { mathItems = Array.from(MathJax.startup.document.math); } catch (e) { mathItems = []; }
+function readable(node) {
+  if (node.nodeType === Node.TEXT_NODE) return node.textContent;
+  if (node.nodeType !== Node.ELEMENT_NODE) return '';
+  if (node.tagName.toLowerCase() === 'mjx-container') {
+    const item = mathItems.find(m => m.typesetRoot === node);
+    return item ? ' ' + item.math + ' ' : node.textContent;
+  }
+  return Array.from(node.childNodes).map(readable).join('');
+}
 return Array.from(document.querySelectorAll('img')).map(img => {
   const fig = img.closest('figure');
   const cap = fig ? fig.querySelector('figcaption') : null;
   const r = img.getBoundingClientRect();
   return {src: img.getAttribute('src'), url: img.currentSrc || img.src,
-          alt: img.getAttribute('alt'), caption: cap ? cap.innerText : null,
+          alt: img.getAttribute('alt'), caption: cap ? readable(cap) : null,
           natural_width: img.naturalWidth, natural_height: img.naturalHeight,
           displayed_width: r.width, displayed_height: r.height,
           attr_width: parseFloat(img.getAttribute('width')) || null, column_width: column,
