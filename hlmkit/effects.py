@@ -22,6 +22,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
+from .frames import levels_of
 from .plots import MIN_TEXT_PT, fit_page
 
 __all__ = ["cluster_lines", "effect_plot", "mark_effect", "plot_band"]
@@ -92,9 +93,9 @@ def plot_band(
 
 
 def _levels(s: pd.Series) -> list[Any]:
-    if isinstance(s.dtype, pd.CategoricalDtype):
-        return [c for c in s.cat.categories if (s == c).any()]
-    return list(pd.unique(s.dropna()))
+    """The levels of a column of a prediction grid: in the order the grid gives them (R's
+    ``expand.grid``), categories in their order (:func:`hlmkit.frames.levels_of`)."""
+    return levels_of(s, in_order_given=True, what=f"the column {s.name!r}")
 
 
 def _panels(frame: pd.DataFrame, col: str | None, row: str | None, panel_size: tuple[float, float],

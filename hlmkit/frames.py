@@ -95,6 +95,68 @@ def _resolve_by(by: Any, n: int, frame: pd.DataFrame | None, index: pd.Index,
     return out
 
 
+def levels_of(values: Any, *, unused: bool = False, in_order_given: bool = False,
+           what: str = "the grouping") -> list[Any]:
+    """The levels of a grouping, in hlmkit's one order for clusters, panels, colours and tables.
+
+    **The rule** is R's ``factor``: a categorical's categories in their order, and for any other
+    values the distinct values sorted (numbers numerically, text alphabetically). Missing values
+    are not a level. So clusters (``lme``'s ``ranef`` and ``coef``, ``lmlist``, ``influence``),
+    panels and colours of the course's plots, and ``tab`` all list levels as R would.
+
+    Parameters
+    ----------
+    values : Series, Categorical or array
+    unused : bool, default False
+        Keep the categories that do not occur (R's ``table`` shows them with count 0); by default
+        only the levels present are listed.
+    in_order_given : bool, default False
+        List non-categorical values in their order of first appearance instead of sorted. Only
+        for prediction grids (:func:`hlmkit.effect_plot`): their rows come in the order the grid
+        was built, as R's ``expand.grid`` makes its factors with the levels in the order given.
+    what : str
+        What the values are, for the error message.
+
+    Raises
+    ------
+    TypeError
+        Values of several types that cannot be sorted (e.g. numbers and text).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from hlmkit.frames import levels_of
+    >>> levels_of([3, 1, 2, 1]), levels_of(["b", "a", None]), levels_of([3, 1, 2], in_order_given=True)
+    ([1, 2, 3], ['a', 'b'], [3, 1, 2])
+    >>> levels_of(pd.Categorical(["lo"], categories=["lo", "hi"])), levels_of(
+    ...     pd.Categorical(["lo"], categories=["lo", "hi"]), unused=True)
+    (['lo'], ['lo', 'hi'])
+    """
+    s = values if isinstance(values, pd.Series) else pd.Series(
+        values if isinstance(values, pd.Categorical) else np.asarray(values))
+    if isinstance(s.dtype, pd.CategoricalDtype):
+        cats = list(s.cat.categories)
+        if unused:
+            return cats
+        present = set(s.cat.codes[s.cat.codes >= 0].unique().tolist())
+        return [c for k, c in enumerate(cats) if k in present]
+    present = s.dropna()
+    if present.dtype.kind in "biuf":  # numbers: sorted at C speed, as Python numbers
+        arr = present.to_numpy()
+        return (pd.unique(arr) if in_order_given else np.unique(arr)).tolist()
+    uniq = list(pd.unique(present))
+    if in_order_given:
+        return uniq
+    try:
+        return sorted(uniq)
+    except TypeError:
+        kinds = sorted({type(v).__name__ for v in uniq})
+        raise TypeError(
+            f"{what} mixes values of different types ({', '.join(kinds)}), which cannot be ordered; "
+            "make it one type, e.g. with .astype(str)"
+        ) from None
+
+
 def _group_codes(keys: list[pd.Series], na_group: bool = False) -> tuple[np.ndarray, int]:
     """Integer cluster codes (-1 for a row whose key is missing, unless ``na_group``)."""
     if len(keys) == 1:
@@ -451,17 +513,14 @@ def up(
 NA_LABEL = "<NA>"
 
 
-def _levels(s: pd.Series) -> tuple[pd.Series, list[Any]]:
-    """Labels for tabulation, with missing values as their own '<NA>' level (last)."""
-    has_na = bool(s.isna().any())
-    if isinstance(s.dtype, pd.CategoricalDtype):
-        levels = list(s.cat.categories)
-    else:
-        levels = sorted(s.dropna().unique().tolist())
-    if has_na:
+def _tab_levels(s: pd.Series) -> tuple[pd.Series, list[Any]]:
+    """Labels for tabulation (:func:`levels`, unused categories included, as R's ``table``), with
+    missing values as their own '<NA>' level (last)."""
+    labels = levels_of(s, unused=True, what=f"tab: the column {s.name!r}")
+    if s.isna().any():
         s = s.astype(object).where(s.notna(), NA_LABEL)
-        levels = levels + [NA_LABEL]
-    return s, levels
+        labels = labels + [NA_LABEL]
+    return s, labels
 
 
 def tab(
@@ -508,14 +567,14 @@ def tab(
     if missing:
         raise KeyError(f"tab: no column(s) {missing} in the data")
     labelled = []
-    levels = []
+    col_levels = []
     for c in cols:
-        s, lev = _levels(df[c])
+        s, lev = _tab_levels(df[c])
         labelled.append(s)
-        levels.append(lev)
-    shape = [len(lev) for lev in levels]
+        col_levels.append(lev)
+    shape = [len(lev) for lev in col_levels]
     idx = []
-    for s, lev in zip(labelled, levels):
+    for s, lev in zip(labelled, col_levels):
         pos = {v: i for i, v in enumerate(lev)}
         idx.append(np.array([pos[v] for v in s.to_numpy()], dtype=np.intp))
     if weights is None:
@@ -537,10 +596,10 @@ def tab(
         arr = counts
         for ax in range(arr.ndim):
             arr = np.concatenate([arr, arr.sum(axis=ax, keepdims=True)], axis=ax)
-        labels = [lev + ["Total"] for lev in levels]
+        labels = [lev + ["Total"] for lev in col_levels]
     else:
         arr = counts
-        labels = [list(lev) for lev in levels]
+        labels = [list(lev) for lev in col_levels]
     if cond:
         other = tuple(ax for ax in range(arr.ndim) if ax not in cond_axes)
         # the 'Total' slot along each non-conditioning axis holds the sum over that axis

@@ -29,6 +29,8 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
+from .frames import levels_of
+
 __all__ = [
     "pooled_weights",
     "pooled_means",
@@ -494,7 +496,7 @@ def plot_blue_blup(
     >>> len(fig.axes)
     2
     """
-    from .ellipse import data_ellipse, ellipse
+    from .ellipses import data_ellipse, ellipse
     from .plots import fit_page
 
     cols = list(coefs) if coefs is not None else list(bb.blue.columns[:2])
@@ -505,7 +507,7 @@ def plot_blue_blup(
     if g.isna().any():
         raise ValueError("plot_blue_blup: groups has no value for some clusters: "
                          f"{list(g.index[g.isna()][:3])}")
-    levels = list(g.cat.categories) if isinstance(g.dtype, pd.CategoricalDtype) else list(pd.unique(g))
+    levels = levels_of(g, what="plot_blue_blup: groups")
     if G is None:
         Gm = None
     elif isinstance(G, pd.DataFrame):

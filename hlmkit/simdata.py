@@ -26,7 +26,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-from .ellipse import ellipse
+from .ellipses import ellipse
 from .plots import MIN_TEXT_PT
 
 __all__ = [

@@ -36,7 +36,8 @@ import pandas as pd
 from scipy import stats
 
 from ._blas import single_threaded_blas
-from .lmm import LmeResult
+from ._rprint import RPrinted
+from .lmm import LmeResult, check_comparable, in_span
 from .refit import WarmRefit
 from .plots import MIN_TEXT_PT
 
@@ -48,8 +49,8 @@ __all__ = ["SimulatedLRT", "simulate_lrt"]
 # --------------------------------------------------------------------------------------------
 
 
-@dataclass
-class SimulatedLRT:
+@dataclass(repr=False)
+class SimulatedLRT(RPrinted):
     """Result of :func:`simulate_lrt`.
 
     Attributes
@@ -101,9 +102,6 @@ class SimulatedLRT:
     null_label: str = "null"
     alt_label: str = "alternative"
 
-    def __getitem__(self, key: str) -> Any:
-        return getattr(self, key)
-
     @property
     def nominal_p_simulated(self) -> np.ndarray:
         """The nominal (chi-square) p-value of each simulated statistic."""
@@ -136,14 +134,6 @@ class SimulatedLRT:
         if self.seed is not None:
             lines.append(f"  seed {self.seed}; {self.elapsed:.1f} s")
         return "\n".join(lines)
-
-    def __repr__(self) -> str:
-        return str(self)
-
-    def _repr_html_(self) -> str:
-        import html
-
-        return "<pre>" + html.escape(str(self)) + "</pre>"
 
     def plot(self, ax: Any = None, mixture: bool = True) -> Any:
         """nlme's ``plot.simulate.lme``: nominal against empirical p-values of the simulated tests.
@@ -203,29 +193,9 @@ def _mixture_quantile(prob: float, df: int) -> float:
 
 def _check_pair(null_fit: Any, alt_fit: Any) -> list[int]:
     """Validate the two fits; the positions of the null's random effects among the alternative's."""
-    for name, f in (("null_fit", null_fit), ("alt_fit", alt_fit)):
-        if not isinstance(f, LmeResult):
-            raise TypeError(f"simulate_lrt: {name} must be an LmeResult (from hlmkit.lme), "
-                            f"not {type(f).__name__}")
-    if null_fit.method != alt_fit.method:
-        raise ValueError(f"simulate_lrt: the null fit is {null_fit.method} and the alternative "
-                         f"{alt_fit.method}; "
-                         "fit both the same way")
+    check_comparable([null_fit, alt_fit], "simulate_lrt", ["the null fit", "the alternative"],
+                     likelihoods=True, same_clusters=True)
     pn, pa = null_fit.crossproducts, alt_fit.crossproducts
-    if pn.n != pa.n or not np.array_equal(pn.y, pa.y):
-        raise ValueError("simulate_lrt: the two fits do not use the same response and rows")
-    if null_fit.group != alt_fit.group or not null_fit.groups.equals(alt_fit.groups) or \
-            not np.array_equal(pn.codes, pa.codes):
-        raise ValueError(f"simulate_lrt: the fits have different clusters ({null_fit.group!r} and "
-                         f"{alt_fit.group!r})")
-    if null_fit.method == "REML" and (
-        null_fit.design_columns != alt_fit.design_columns or not np.allclose(pn.X, pa.X)
-    ):
-        raise ValueError(
-            "simulate_lrt: REML fits with different fixed effects are not comparable (their REML "
-            "likelihoods are of different residual contrasts); give fits with the same fixed effects, "
-            "or refit both with method='ML'"
-        )
     if not null_fit.converged or not alt_fit.converged:
         which = "null" if not null_fit.converged else "alternative"
         raise ValueError(f"simulate_lrt: the {which} fit did not converge; there is nothing to calibrate")
@@ -246,9 +216,7 @@ def _check_pair(null_fit: Any, alt_fit: Any) -> list[int]:
             raise ValueError(f"simulate_lrt: the random effect {c!r} has different values in the two fits")
     if null_fit.method == "ML":
         # nested fixed effects: every null column must be in the alternative's span
-        Xa = pa.X
-        coef, *_ = np.linalg.lstsq(Xa, pn.X, rcond=None)
-        if not np.allclose(Xa @ coef, pn.X, atol=1e-8 * max(1.0, float(np.abs(pn.X).max()))):
+        if not in_span(pn.X, pa.X):
             raise ValueError("simulate_lrt: the null model's fixed effects are not nested in the "
                              "alternative's")
     return idx

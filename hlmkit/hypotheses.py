@@ -36,10 +36,10 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from ._rprint import format_p, format_r, table_r
+from ._rprint import RPrinted, format_p, table_r
 from .formula import ModelFrame
 
-__all__ = ["WaldResult", "wald", "lform", "pred_grid", "get_fix", "ols", "lm_summary"]
+__all__ = ["FixInfo", "WaldResult", "get_fix", "lform", "pred_grid", "wald"]
 
 
 # --------------------------------------------------------------------------------------------
@@ -207,8 +207,8 @@ def _make_L(spec: Any, names: list[str]) -> tuple[pd.DataFrame, str]:
 # --------------------------------------------------------------------------------------------
 
 
-@dataclass
-class WaldResult:
+@dataclass(repr=False)
+class WaldResult(RPrinted):
     """Result of :func:`wald`.
 
     Attributes
@@ -234,7 +234,7 @@ class WaldResult:
     def __getitem__(self, key: str) -> Any:
         if len(self.test) == 1 and key in ("numDF", "denDF", "F", "p"):
             return self.test[key].iloc[0]
-        return getattr(self, key)
+        return super().__getitem__(key)
 
     @property
     def F(self) -> float:  # noqa: N802 - the statistic's name
@@ -296,14 +296,6 @@ class WaldResult:
             )
             lines.append("")
         return "\n".join(lines).rstrip()
-
-    def __repr__(self) -> str:
-        return str(self)
-
-    def _repr_html_(self) -> str:
-        import html
-
-        return "<pre>" + html.escape(str(self)) + "</pre>"
 
 
 def _one_test(fix: FixInfo, L: pd.DataFrame, level: float) -> tuple[dict[str, float], pd.DataFrame, pd.DataFrame]:
@@ -378,7 +370,7 @@ def wald(fit: Any, L: Any = None, *, pred: pd.DataFrame | None = None, level: fl
     if pred is not None:
         if L is not None:
             raise ValueError("wald: give L or pred, not both")
-        L = _model_matrix(fit, pred)
+        L = model_matrix_of(fit, pred)
         data = pred
     if data is None and isinstance(L, pd.DataFrame) and isinstance(L.attrs.get("data"), pd.DataFrame):
         data = L.attrs["data"]
@@ -405,12 +397,12 @@ def wald(fit: Any, L: Any = None, *, pred: pd.DataFrame | None = None, level: fl
     return WaldResult(test=test, estimates=estimates, L=Ls, level=level, vcov=covs, data=data)
 
 
-def _model_matrix(fit: Any, newdata: pd.DataFrame) -> pd.DataFrame:
+def model_matrix_of(fit: Any, newdata: pd.DataFrame) -> pd.DataFrame:
     from .lmm import LmeResult
 
     if isinstance(fit, LmeResult):
         return fit.model_matrix(newdata)
-    mm = getattr(fit, "model_matrix", None) or getattr(getattr(fit, "model", None), "hlmkit_model_matrix", None)
+    mm = getattr(fit, "model_matrix", None)
     if mm is None:
         raise TypeError("wald(pred=...) needs a fit from hlmkit.lme or hlmkit.ols")
     return mm(newdata)
@@ -501,144 +493,3 @@ def pred_grid(**values: Any) -> pd.DataFrame:
                 pass
         rep *= size
     return pd.DataFrame(out)
-
-
-# --------------------------------------------------------------------------------------------
-# OLS with R's names
-# --------------------------------------------------------------------------------------------
-
-
-def ols(formula: str, data: pd.DataFrame) -> Any:
-    """Ordinary least squares with R's model formulas and coefficient names (R's ``lm``).
-
-    Returns a statsmodels ``RegressionResults`` whose parameters are named as R names them
-    (``(Intercept)``, ``SectorPublic``, ``ses:SectorPublic``), so that :func:`wald` patterns written
-    for R work unchanged; :func:`lm_summary` prints it like R's ``summary(lm(...))``.
-
-    As R's ``lm`` does, a column that is a linear combination of earlier columns is *aliased*: it
-    is left out of the fit (its coefficient is not estimable), and its name is listed in
-    ``fit.model.hlmkit_aliased``; ``lm_summary`` shows it as ``NA``, and :func:`wald` tests only
-    estimable coefficients. (statsmodels on its own would return a minimum-norm solution in
-    which aliased columns share out what only their combination can estimate.)
-
-    Examples
-    --------
-    >>> import hlmkit as hk
-    >>> fit = hk.ols("mathach ~ ses * Sector", hk.load_hs())
-    >>> round(float(fit.params["ses:SectorPublic"]), 4)
-    1.6051
-    """
-    import statsmodels.api as sm
-
-    from .lmm import _aliased_columns
-
-    mf = ModelFrame(formula, data)
-    d = mf.design()
-    X = d.frame(mf.index)
-    aliased = _aliased_columns(d.matrix, d.columns) if np.linalg.matrix_rank(d.matrix) < d.matrix.shape[1] else []
-    kept = [c for c in d.columns if c not in aliased]
-    y = pd.Series(mf.y, index=mf.index, name=mf.parsed.response)
-    res = sm.OLS(y, X[kept]).fit()
-    parsed = mf.parsed
-
-    def model_matrix(newdata: pd.DataFrame) -> pd.DataFrame:
-        return mf.new_design(parsed, newdata).frame(newdata.index)[kept]
-
-    res.model.hlmkit_aliased = aliased
-    res.model.hlmkit_columns = list(d.columns)
-    res.model.hlmkit_design = X  # every column, aliased ones included (to tell what is estimable)
-    res.model.hlmkit_model_matrix = model_matrix
-    res.model.hlmkit_formula = formula
-    res.model.hlmkit_n_dropped = mf.n_dropped
-    return res
-
-
-def _format_pvalues_r(p: Any, digits: int = 3) -> list[str]:
-    """R's ``format.pval(p, digits)`` as ``printCoefmat`` uses it: values from 0.001 up are formatted
-    together, smaller ones together (in scientific notation), those below machine epsilon as ``< 2e-16``."""
-    pv = np.asarray(p, dtype=float)
-    out = ["NA" if np.isnan(v) else "< 2e-16" for v in pv]
-    ok = ~np.isnan(pv) & (pv >= np.finfo(float).eps)
-    with np.errstate(divide="ignore"):
-        fixp = ok & (np.floor(np.log10(np.where(pv > 0, pv, 1e-50))) >= -3)
-    for group, fixed in ((fixp, True), (ok & ~fixp, False)):
-        idx = np.flatnonzero(group)
-        if not idx.size:
-            continue
-        if fixed:
-            texts = [t.strip() for t in format_r(pv[idx], digits)]
-        else:
-            nsig = max(len(f"{v:.{digits - 1}e}".split("e")[0].replace(".", "").rstrip("0")) or 1 for v in pv[idx])
-            texts = [f"{v:.{max(nsig, 1) - 1}e}" for v in pv[idx]]
-        for k, t in zip(idx, texts):
-            out[k] = t
-    return out
-
-
-def coef_table_r(est: Any, se: Any, stat: Any, pvalues: Any, stat_name: str = "t value",
-                 p_name: str = "Pr(>|t|)", digits: int = 4) -> str:
-    """A coefficient table printed as R's ``printCoefmat`` prints it (without significance stars).
-
-    Estimates and standard errors are rounded and formatted together, the test statistics to
-    ``digits - 1`` decimals, the p-values as :func:`_format_pvalues_r`.
-
-    Examples
-    --------
-    >>> import pandas as pd
-    >>> from hlmkit.wald import coef_table_r
-    >>> est = pd.Series([13.5579028, 2.2998872], index=["(Intercept)", "ses"])
-    >>> print(coef_table_r(est, [0.18813, 0.25817], [72.0672, 8.9084], [0.0, 5.6e-7]))
-                Estimate Std. Error t value Pr(>|t|)
-    (Intercept)  13.5579     0.1881  72.067  < 2e-16
-    ses           2.2999     0.2582   8.908  5.6e-07
-    """
-    est_v = np.asarray(est, dtype=float)
-    se_v = np.asarray(se, dtype=float)
-    both = np.concatenate([est_v, se_v])
-    acs = np.abs(both[np.isfinite(both) & (both != 0)])
-    digmin = 1 + np.floor(np.log10([acs.min(), acs.max()])) if acs.size else np.zeros(2)
-    cs = format_r(np.round(both, int(max(1, digits - digmin.min()))), digits)
-    n = len(est_v)
-    names = list(est.index) if isinstance(est, pd.Series) else [str(k) for k in range(n)]
-    dig_tst = max(1, min(5, digits - 1))
-    tab = pd.DataFrame({"Estimate": est_v, "Std. Error": se_v, stat_name: np.asarray(stat, dtype=float),
-                        p_name: np.asarray(pvalues, dtype=float)}, index=names)
-    return table_r(tab, formatted={
-        "Estimate": cs[:n], "Std. Error": cs[n:],
-        stat_name: format_r(np.round(np.asarray(stat, dtype=float), dig_tst), digits),
-        p_name: _format_pvalues_r(pvalues, dig_tst),
-    })
-
-
-def lm_summary(res: Any) -> str:
-    """R's ``summary(lm(...))`` printout of a statsmodels OLS result (e.g. from :func:`ols`)."""
-    formula = getattr(res.model, "hlmkit_formula", None)
-    resid = np.asarray(res.resid)
-    lines = []
-    if formula:
-        lines += ["Call:", f"lm(formula = {formula})", ""]
-    lines.append("Residuals:")
-    qs = np.quantile(resid, [0, 0.25, 0.5, 0.75, 1])
-    mx = float(np.max(np.abs(qs)))
-    zz = np.round(qs, int(np.floor(5 - np.log10(mx) + 0.5))) if mx > 0 else qs   # R's zapsmall(q, digits + 1)
-    lines.append(table_r(pd.DataFrame([zz], columns=["Min", "1Q", "Median", "3Q", "Max"], index=[""]),
-                         formatted={c: [v] for c, v in zip(["Min", "1Q", "Median", "3Q", "Max"], format_r(zz, 4))}))
-    lines.append("")
-    aliased = list(getattr(res.model, "hlmkit_aliased", []))
-    columns = list(getattr(res.model, "hlmkit_columns", res.params.index))
-    if aliased:
-        lines.append(f"Coefficients: ({len(aliased)} not defined because of singularities)")
-    else:
-        lines.append("Coefficients:")
-    table = pd.DataFrame({"e": res.params, "s": res.bse, "t": res.tvalues, "p": res.pvalues}).reindex(columns)
-    lines.append(coef_table_r(table["e"], table["s"], table["t"], table["p"], "t value", "Pr(>|t|)"))
-    lines.append("")
-    s = float(np.sqrt(res.scale))
-    lines.append(f"Residual standard error: {s:.4g} on {int(res.df_resid)} degrees of freedom")
-    lines.append(f"Multiple R-squared:  {res.rsquared:.4g},\tAdjusted R-squared:  {res.rsquared_adj:.4g} ")
-    if res.df_model > 0:
-        lines.append(
-            f"F-statistic: {res.fvalue:.4g} on {int(res.df_model)} and {int(res.df_resid)} DF,  "
-            f"p-value: {'< 2.2e-16' if res.f_pvalue < 2.2e-16 else f'{res.f_pvalue:.4g}'}"
-        )
-    return "\n".join(lines)

@@ -28,6 +28,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from ._rprint import RPrinted, coef_table_r
 from .formula import ModelFrame
 
 __all__ = ["mlm", "MlmResult", "manova_stats"]
@@ -35,8 +36,8 @@ __all__ = ["mlm", "MlmResult", "manova_stats"]
 _TESTS = ("Pillai", "Wilks", "Hotelling-Lawley", "Roy")
 
 
-@dataclass
-class MlmResult:
+@dataclass(repr=False)
+class MlmResult(RPrinted):
     """A multivariate linear model fitted by :func:`mlm`.
 
     Attributes
@@ -54,6 +55,10 @@ class MlmResult:
         The right-hand side of the model.
     n_dropped : int
         Rows left out because a response or a model variable was missing.
+    design : ndarray
+        The design matrix ``X`` of the rows used.
+    assign, terms : list
+        The term of each column of ``design`` (positions in ``terms``, from 0) and the terms' labels.
     """
 
     coef: pd.DataFrame
@@ -67,18 +72,18 @@ class MlmResult:
     params: pd.Series
     formula: str
     n_dropped: int
-    _X: np.ndarray = field(repr=False)
-    _assign: list[int] = field(repr=False)
-    _terms: list[str] = field(repr=False)
+    design: np.ndarray = field(repr=False)
+    assign: list[int] = field(repr=False)
+    terms: list[str] = field(repr=False)
 
     @property
     def nobs(self) -> int:
         """Number of observations used."""
-        return int(self._X.shape[0])
+        return int(self.design.shape[0])
 
     def cov_params(self) -> pd.DataFrame:
         """Covariance of :attr:`params`: ``Sigma`` (x) ``(X'X)^-1`` (R's ``vcov`` of an mlm)."""
-        xtx_inv = np.linalg.inv(self._X.T @ self._X)
+        xtx_inv = np.linalg.inv(self.design.T @ self.design)
         V = np.kron(self.sigma.to_numpy(), xtx_inv)
         return pd.DataFrame(V, index=self.params.index, columns=self.params.index)
 
@@ -119,13 +124,13 @@ class MlmResult:
         """
         if test not in _TESTS:
             raise ValueError(f"mlm.manova: test must be one of {_TESTS}, not {test!r}")
-        X = self._X
+        X = self.design
         Y = (self.fitted + self.resid).to_numpy()
         E = self.resid.to_numpy().T @ self.resid.to_numpy()
         rows = {}
-        assign = np.asarray(self._assign)
+        assign = np.asarray(self.assign)
         prev_resid = Y
-        for k, term in enumerate(self._terms):
+        for k, term in enumerate(self.terms):
             cols = np.flatnonzero(assign <= k)
             B, *_ = np.linalg.lstsq(X[:, cols], Y, rcond=None)
             res = Y - X[:, cols] @ B
@@ -139,8 +144,6 @@ class MlmResult:
 
     def summary(self) -> str:
         """One coefficient table per response, as R's ``summary(lm.mult)`` prints them."""
-        from .wald import coef_table_r
-
         out = []
         for resp in self.coef.columns:
             body = coef_table_r(self.coef[resp], self.se[resp], self.t[resp], self.p[resp]).splitlines()
@@ -152,13 +155,9 @@ class MlmResult:
     def __str__(self) -> str:
         return self.summary()
 
-    def __repr__(self) -> str:
+    def __repr__(self) -> str:  # a console shows the short form; a notebook the summary (its HTML)
         return f"mlm: cbind({', '.join(self.coef.columns)}) ~ {self.formula}  ({self.nobs} rows)\n" + repr(self.coef)
 
-    def _repr_html_(self) -> str:
-        import html
-
-        return "<pre>" + html.escape(self.summary()) + "</pre>"
 
 
 def manova_stats(H: Any, E: Any, q: int, df_resid: int, test: str = "Pillai") -> tuple[float, float, float, float]:
@@ -181,7 +180,7 @@ def manova_stats(H: Any, E: Any, q: int, df_resid: int, test: str = "Pillai") ->
     Examples
     --------
     >>> import numpy as np
-    >>> from hlmkit.mlm import manova_stats
+    >>> from hlmkit.multivariate import manova_stats
     >>> stat, F, df1, df2 = manova_stats(np.eye(2), 4 * np.eye(2), 1, 20, "Wilks")
     >>> round(stat, 4), round(F, 4), df1, df2     # exact here: F = (1 - stat) / stat * 19 / 2
     (0.64, 5.3437, 2.0, 19.0)
@@ -241,7 +240,7 @@ def mlm(responses: pd.DataFrame, formula: str, data: pd.DataFrame) -> MlmResult:
     Examples
     --------
     >>> import hlmkit as hk
-    >>> from hlmkit.mlm import mlm
+    >>> from hlmkit.multivariate import mlm
     >>> hs = hk.load_hs()
     >>> lcoefs = hk.lmlist("mathach ~ ses", hs, "school").coef
     >>> fit = mlm(lcoefs, "~ Sector", hk.up(hs, "school"))
@@ -303,5 +302,5 @@ def mlm(responses: pd.DataFrame, formula: str, data: pd.DataFrame) -> MlmResult:
         resid=pd.DataFrame(resid, index=idx, columns=names),
         fitted=pd.DataFrame(fitted, index=idx, columns=names),
         params=params, formula="~ " + rhs.strip(), n_dropped=mf.n_dropped,
-        _X=X, _assign=list(term_of), _terms=list(des.term_labels),
+        design=X, assign=list(term_of), terms=list(des.term_labels),
     )

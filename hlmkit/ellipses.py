@@ -58,7 +58,7 @@ def ellipse(center: Any, shape: Any, radius: float | Sequence[float] = 1.0, n: i
     Examples
     --------
     >>> import numpy as np
-    >>> from hlmkit.ellipse import ellipse
+    >>> from hlmkit.ellipses import ellipse
     >>> pts = ellipse([0, 0], np.diag([4.0, 1.0]))
     >>> np.round(pts.max(axis=0), 6).tolist()
     [2.0, 1.0]
@@ -150,7 +150,7 @@ def conf_ellipse(
     >>> hk.conf_ellipse(fit, ["(Intercept)", "ses"]).shape
     (101, 2)
     """
-    from .wald import get_fix
+    from .hypotheses import get_fix
 
     fix = get_fix(fit)
     names = list(fix.beta.index)
@@ -216,7 +216,7 @@ def line_L(fit: Any, x: str, **at: Any) -> pd.DataFrame:
     Examples
     --------
     >>> import hlmkit as hk
-    >>> from hlmkit.ellipse import line_L
+    >>> from hlmkit.ellipses import line_L
     >>> fit = hk.ols("mathach ~ ses * Sector", hk.load_hs())
     >>> L = line_L(fit, "ses", Sector="Public")
     >>> L.to_numpy().tolist()
@@ -224,7 +224,7 @@ def line_L(fit: Any, x: str, **at: Any) -> pd.DataFrame:
     >>> (L.to_numpy() @ fit.params.to_numpy()).round(4).tolist()
     [12.0913, 3.9049]
     """
-    from .wald import _model_matrix, get_fix
+    from .hypotheses import get_fix, model_matrix_of
 
     names = list(get_fix(fit).beta.index)
     cols = {x: [0.0, 1.0, 2.0]}
@@ -234,7 +234,7 @@ def line_L(fit: Any, x: str, **at: Any) -> pd.DataFrame:
         cols[k] = [v] * 3
     grid = pd.DataFrame(cols)
     try:
-        M = _model_matrix(fit, grid)
+        M = model_matrix_of(fit, grid)
     except (KeyError, NameError) as exc:
         raise KeyError(f"line_L: the model needs a variable that is neither {x!r} nor given in 'at' ({exc})") from exc
     M = M.reindex(columns=names).to_numpy(dtype=float)

@@ -25,13 +25,14 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .lmm import LmeResult
+from ._rprint import RPrinted
+from .lmm import LmeResult, check_comparable
 
 __all__ = ["MultilevelR2", "NakagawaR2", "r2", "r2_nakagawa", "r2_snijders_bosker"]
 
 
-@dataclass
-class MultilevelR2:
+@dataclass(repr=False)
+class MultilevelR2(RPrinted):
     """Level-1 and level-2 R-squared of a model against a null model (:func:`r2`, :func:`r2_snijders_bosker`).
 
     Attributes
@@ -52,9 +53,6 @@ class MultilevelR2:
     definition: str
     n: float | None = None
 
-    def __getitem__(self, key: str) -> Any:
-        return getattr(self, key)
-
     def __str__(self) -> str:
         lines = [self.definition]
         if self.n is not None:
@@ -66,17 +64,9 @@ class MultilevelR2:
             lines.append(f"{str(name):<{w}} {row['null']:11.5g} {row['full']:11.5g} {row['R2']:9.4f}")
         return "\n".join(lines)
 
-    def __repr__(self) -> str:
-        return str(self)
 
-    def _repr_html_(self) -> str:
-        import html
-
-        return "<pre>" + html.escape(str(self)) + "</pre>"
-
-
-@dataclass
-class NakagawaR2:
+@dataclass(repr=False)
+class NakagawaR2(RPrinted):
     """Nakagawa-Schielzeth R-squared of a mixed model (:func:`r2_nakagawa`).
 
     Attributes
@@ -100,9 +90,6 @@ class NakagawaR2:
     var_random: float
     var_residual: float
 
-    def __getitem__(self, key: str) -> Any:
-        return getattr(self, key)
-
     def __str__(self) -> str:
         return (
             "R2 for mixed models (Nakagawa and Schielzeth)\n"
@@ -112,29 +99,12 @@ class NakagawaR2:
             f"residual {self.var_residual:.4g}"
         )
 
-    def __repr__(self) -> str:
-        return str(self)
-
-    def _repr_html_(self) -> str:
-        import html
-
-        return "<pre>" + html.escape(str(self)) + "</pre>"
-
 
 # --------------------------------------------------------------------------------------------
 
 
 def _check_pair(full: Any, null: Any, fname: str) -> None:
-    for name, f in (("full", full), ("null", null)):
-        if not isinstance(f, LmeResult):
-            raise TypeError(f"{fname}: {name} must be an LmeResult (from hlmkit.lme), not {type(f).__name__}")
-    if full.method != null.method:
-        raise ValueError(f"{fname}: the full model is fitted by {full.method} and the null by {null.method}; "
-                         "fit both the same way")
-    if full.nobs != null.nobs or not np.array_equal(full.crossproducts.y, null.crossproducts.y):
-        raise ValueError(f"{fname}: the full and null models do not use the same response and rows")
-    if full.group != null.group or not full.groups.equals(null.groups):
-        raise ValueError(f"{fname}: the models have different clusters ({full.group!r}, {null.group!r})")
+    check_comparable([full, null], fname, ["the full model", "the null"], same_clusters=True)
     if list(null.G.columns) != ["(Intercept)"]:
         raise ValueError(f"{fname}: the null model must have a random intercept only, "
                          f"not {list(null.G.columns)}")
