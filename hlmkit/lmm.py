@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import math
 import warnings
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
@@ -43,8 +43,8 @@ from ._blas import single_threaded_blas as _single_threaded_blas
 from ._rprint import AnovaTable, RPrinted, format_r, indent, lower_triangle, re_block, table_r
 from .crossproducts import CrossProducts, ProfiledDeviance
 from .derivatives import richardson_hessian
-from .frames import levels_of
 from .formula import Design, FormulaError, ModelFrame, parse_formula, parse_random, update_formula
+from .frames import levels_of
 from .leastsquares import aliased_columns, lstsq_pivot
 from .optimizer import OptimResult, minimise
 
@@ -52,8 +52,8 @@ __all__ = [
     "BoundaryFitWarning",
     "ConvergenceWarning",
     "IdentifiabilityWarning",
-    "LmeResult",
     "LmListResult",
+    "LmeResult",
     "anova",
     "lme",
     "lmlist",
@@ -77,8 +77,9 @@ class IdentifiabilityWarning(UserWarning):
 # --------------------------------------------------------------------------------------------
 
 
-def _nlme_df(X: np.ndarray, codes: np.ndarray, ngroups: int,
-             assign: Sequence[int] | None = None) -> tuple[np.ndarray, np.ndarray]:
+def _nlme_df(
+    X: np.ndarray, codes: np.ndarray, ngroups: int, assign: Sequence[int] | None = None
+) -> tuple[np.ndarray, np.ndarray]:
     """nlme's between/within denominator df (``getFixDF``) for one level of grouping.
 
     Returns the df of each column of ``X`` and of each term (``assign`` gives each column's term,
@@ -147,11 +148,14 @@ def _nlme_df(X: np.ndarray, codes: np.ndarray, ngroups: int,
 
 
 def _group_values(values: np.ndarray, raw: pd.Series) -> tuple[np.ndarray, pd.Index]:
-    """Integer codes and the labels of the clusters, in hlmkit's order (:func:`hlmkit.frames.levels`)."""
-    if isinstance(raw.dtype, pd.CategoricalDtype):
-        values = pd.Categorical(values, categories=raw.cat.categories)
-    labels = pd.Index(levels_of(values, what=f"the grouping variable {raw.name!r}"), name=raw.name)
-    codes = labels.get_indexer(values)
+    """Integer codes and the labels of the clusters, in hlmkit's order (:func:`hlmkit.frames.levels_of`)."""
+    grouping = (
+        pd.Categorical(values, categories=raw.cat.categories)
+        if isinstance(raw.dtype, pd.CategoricalDtype)
+        else values
+    )
+    labels = pd.Index(levels_of(grouping, what=f"the grouping variable {raw.name!r}"), name=raw.name)
+    codes = labels.get_indexer(pd.Index(values))
     if (codes < 0).any():  # pragma: no cover - rows with a missing cluster are dropped before
         raise ValueError(f"the grouping variable {raw.name!r} has missing values")
     return codes.astype(np.intp), labels
@@ -275,9 +279,19 @@ def lme(
             start_s = cp.to_std(theta0)
         res = minimise(dev, start_s, int(maxiter))
         return LmeResult(
-            dev=dev, opt=res, mf=mf, xdesign=Xd, zdesign=Zd, group=group,
-            labels=labels, fixed=fixed, random=random, method=method, data=data,
-            data_name=data_name, re_lhs=re_lhs,
+            dev=dev,
+            opt=res,
+            mf=mf,
+            xdesign=Xd,
+            zdesign=Zd,
+            group=group,
+            labels=labels,
+            fixed=fixed,
+            random=random,
+            method=method,
+            data=data,
+            data_name=data_name,
+            re_lhs=re_lhs,
         )
 
 
@@ -361,6 +375,12 @@ class LmeResult(RPrinted):
     boundary: list[str]
     converged: bool
     optimizer_info: dict[str, Any]
+    # what the fit was computed from (for predictions on new data, update and refit)
+    _mf: ModelFrame
+    _xdesign: Design
+    _zdesign: Design
+    _re_lhs: str
+    _data: pd.DataFrame
 
     def __init__(
         self,
@@ -451,7 +471,8 @@ class LmeResult(RPrinted):
             )
         if self.boundary:
             warnings.warn(
-                "boundary fit: " + "; ".join(self.boundary)
+                "boundary fit: "
+                + "; ".join(self.boundary)
                 + ". The model is at the edge of the parameter space; consider a simpler random part.",
                 BoundaryFitWarning,
                 stacklevel=3,
@@ -618,7 +639,7 @@ class LmeResult(RPrinted):
         if self.group not in newdata.columns:
             raise KeyError(f"level=1 predictions need the cluster column {self.group!r} in newdata")
         Z = self._mf.new_design(parse_formula(self._re_lhs), newdata).matrix
-        pos = self.groups.get_indexer(newdata[self.group].to_numpy())
+        pos = self.groups.get_indexer(pd.Index(newdata[self.group].to_numpy()))
         b = np.full((len(newdata), Z.shape[1]), np.nan)
         ok = pos >= 0
         b[ok] = self.ranef.to_numpy()[pos[ok]]
@@ -675,8 +696,10 @@ class LmeResult(RPrinted):
         # computed once: the Hessian takes dozens of likelihood evaluations (20 ms on HSB, ten
         # times the rest of the results), and intervals() asks for it again
         if self.boundary:
-            raise ValueError("no approximate covariance of the variance parameters at a boundary fit: "
-                             + "; ".join(self.boundary))
+            raise ValueError(
+                "no approximate covariance of the variance parameters at a boundary fit: "
+                + "; ".join(self.boundary)
+            )
         pars, labels = self._natural_pars()
         H = self.apvar_hessian(pars)
         if not np.all(np.isfinite(H)) or np.any(np.linalg.eigvalsh(H) >= 0):
@@ -710,16 +733,14 @@ class LmeResult(RPrinted):
         q = self.crossproducts.q
         rows = {}
         for k, lab in enumerate(labels[:-1]):
-            if k < q:
-                f = np.exp
-            else:
-                def f(x: float) -> float:
-                    return (math.exp(x) - 1) / (math.exp(x) + 1)
+            # back from the log scale (standard deviations) or Fisher's z (correlations)
+            f: Callable[[Any], Any] = np.exp if k < q else _from_fisher_z
             rows[lab] = (f(lo[k]), f(pars[k]), f(hi[k]))
         out["random"] = pd.DataFrame.from_dict(rows, orient="index", columns=["lower", "est.", "upper"])
         out["sigma"] = pd.DataFrame(
             [(math.exp(lo[-1]), math.exp(pars[-1]), math.exp(hi[-1]))],
-            index=["sigma"], columns=["lower", "est.", "upper"],
+            index=["sigma"],
+            columns=["lower", "est.", "upper"],
         )
         return out
 
@@ -730,8 +751,13 @@ class LmeResult(RPrinted):
         For an ML fit the standard errors use nlme's ``adjustSigma`` (see :attr:`se`).
         """
         return pd.DataFrame(
-            {"Value": self.fixef, "Std.Error": self.se, "DF": self.df, "t-value": self.tvalues,
-             "p-value": self.pvalues}
+            {
+                "Value": self.fixef,
+                "Std.Error": self.se,
+                "DF": self.df,
+                "t-value": self.tvalues,
+                "p-value": self.pvalues,
+            }
         )
 
     def summary(self) -> LmeSummary:
@@ -776,6 +802,11 @@ class LmeResult(RPrinted):
     def refit(self, data: pd.DataFrame, **kw: Any) -> LmeResult:
         """The same model on other data, starting from this fit's estimates."""
         return self.update(data=data, **kw)
+
+
+def _from_fisher_z(x: float) -> float:
+    """A correlation from nlme's ``log((1 + r) / (1 - r))``."""
+    return (math.exp(x) - 1) / (math.exp(x) + 1)
 
 
 def _check_level(level: Any) -> float:
@@ -848,15 +879,13 @@ class LmeSummary(RPrinted):
         return "\n".join(lines)
 
 
-
-
 # --------------------------------------------------------------------------------------------
 # lmlist
 # --------------------------------------------------------------------------------------------
 
 
-@dataclass
-class LmListResult:
+@dataclass(repr=False)
+class LmListResult(RPrinted):
     """Per-cluster OLS fits of :func:`lmlist`.
 
     Attributes
@@ -875,10 +904,12 @@ class LmListResult:
     nobs: pd.Series
     formula: str
 
-    def __repr__(self) -> str:
+    def __str__(self) -> str:
         n_na = int(self.coef.isna().any(axis=1).sum())
-        return (f"lmlist: {self.formula}  ({len(self.coef)} clusters, {n_na} with a coefficient not estimable)\n"
-                + repr(self.coef))
+        return (
+            f"lmlist: {self.formula}  ({len(self.coef)} clusters, {n_na} with a coefficient not estimable)\n"
+            + repr(self.coef)
+        )
 
     def pooled_sigma(self) -> float:
         """Pooled within-cluster residual standard deviation."""
@@ -935,8 +966,12 @@ def lmlist(formula: str, data: pd.DataFrame, by: str) -> LmListResult:
 # --------------------------------------------------------------------------------------------
 
 
-def anova(*fits: LmeResult, names: Sequence[str] | None = None, type: str = "sequential",  # noqa: A002
-          test: bool = True) -> pd.DataFrame:
+def anova(
+    *fits: LmeResult,
+    names: Sequence[str] | None = None,
+    type: str = "sequential",  # noqa: A002
+    test: bool = True,
+) -> pd.DataFrame:
     """nlme's ``anova.lme``: F tests of the terms of one fit, or likelihood-ratio tests between fits.
 
     **One fit**: Wald F tests of the fixed-effect terms, with nlme's numerator and denominator
@@ -975,8 +1010,9 @@ def anova(*fits: LmeResult, names: Sequence[str] | None = None, type: str = "seq
     if len(fits) == 1:
         check_comparable(fits, "anova", ["fit"])
         if names is not None:
-            raise ValueError("anova: names label the fits of a comparison; with one fit there is nothing "
-                             "to name")
+            raise ValueError(
+                "anova: names label the fits of a comparison; with one fit there is nothing to name"
+            )
         return _anova_terms(fits[0], type)
     if names is not None:
         names = list(names)
@@ -995,8 +1031,16 @@ def anova(*fits: LmeResult, names: Sequence[str] | None = None, type: str = "seq
     labels = names if names is not None else [f"fit{k + 1}" for k in range(len(fits))]
     rows = []
     for k, f in enumerate(fits):
-        row = {"Model": k + 1, "df": f.n_params, "AIC": f.aic, "BIC": f.bic, "logLik": f.loglik,
-               "Test": "", "L.Ratio": np.nan, "p-value": np.nan}
+        row = {
+            "Model": k + 1,
+            "df": f.n_params,
+            "AIC": f.aic,
+            "BIC": f.bic,
+            "logLik": f.loglik,
+            "Test": "",
+            "L.Ratio": np.nan,
+            "p-value": np.nan,
+        }
         if k > 0 and test:
             prev = fits[k - 1]
             lr = 2 * abs(f.loglik - prev.loglik)
@@ -1008,8 +1052,14 @@ def anova(*fits: LmeResult, names: Sequence[str] | None = None, type: str = "seq
     return AnovaTable(rows, index=labels)
 
 
-def check_comparable(fits: Sequence[Any], who: str, roles: Sequence[str], *, likelihoods: bool = False,
-                     same_clusters: bool = False) -> None:
+def check_comparable(
+    fits: Sequence[Any],
+    who: str,
+    roles: Sequence[str],
+    *,
+    likelihoods: bool = False,
+    same_clusters: bool = False,
+) -> None:
     """The one check that fits can be compared (by ``anova``, ``r2`` and ``simulate_lrt``).
 
     Every fit is an :class:`LmeResult`, fitted by the same method to the same response on the
@@ -1024,17 +1074,25 @@ def check_comparable(fits: Sequence[Any], who: str, roles: Sequence[str], *, lik
     base, role0 = fits[0], roles[0]
     for role, f in zip(roles[1:], fits[1:]):
         if f.method != base.method:
-            raise ValueError(f"{who}: {role0} is fitted by {base.method} and {role} by {f.method}; their "
-                             "likelihoods and variance components are not comparable: fit both the same way")
+            raise ValueError(
+                f"{who}: {role0} is fitted by {base.method} and {role} by {f.method}; their "
+                "likelihoods and variance components are not comparable: fit both the same way"
+            )
         cb, cf = base.crossproducts, f.crossproducts
         if f.nobs != base.nobs or not np.array_equal(cf.y, cb.y):
             raise ValueError(f"{who}: {role0} and {role} do not use the same response and rows")
-        if same_clusters and (f.group != base.group or not f.groups.equals(base.groups)
-                              or not np.array_equal(cf.codes, cb.codes)):
-            raise ValueError(f"{who}: {role0} and {role} have different clusters ({base.group!r} and "
-                             f"{f.group!r})")
-        if likelihoods and base.method == "REML" and not (
-            f.design_columns == base.design_columns and np.allclose(cf.X, cb.X)
+        if same_clusters and (
+            f.group != base.group
+            or not f.groups.equals(base.groups)
+            or not np.array_equal(cf.codes, cb.codes)
+        ):
+            raise ValueError(
+                f"{who}: {role0} and {role} have different clusters ({base.group!r} and {f.group!r})"
+            )
+        if (
+            likelihoods
+            and base.method == "REML"
+            and not (f.design_columns == base.design_columns and np.allclose(cf.X, cb.X))
         ):
             raise ValueError(
                 f"{who}: these REML fits have different fixed effects. A REML likelihood is the "
@@ -1085,6 +1143,12 @@ def _anova_terms(fit: LmeResult, type: str) -> pd.DataFrame:  # noqa: A002 - nlm
             b = beta[cols]
             F = float(b @ np.linalg.solve(V[np.ix_(cols, cols)], b) / len(cols))
         den = float(fit.df_terms.iloc[t])
-        rows.append({"numDF": len(cols), "denDF": int(den), "F-value": F,
-                     "p-value": float(stats.f.sf(F, len(cols), den))})
+        rows.append(
+            {
+                "numDF": len(cols),
+                "denDF": int(den),
+                "F-value": F,
+                "p-value": float(stats.f.sf(F, len(cols), den)),
+            }
+        )
     return pd.DataFrame(rows, index=pd.Index(term_labels))
