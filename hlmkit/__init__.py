@@ -39,7 +39,7 @@ The engine behind ``lme``: ``crossproducts`` (the profiled deviance), ``optimize
 
 from importlib.metadata import PackageNotFoundError, version
 
-from . import book
+from . import book as book  # the module (its helpers are imported from hlmkit.book)
 from .data import (
     HS1_SCHOOLS,
     HS_SCHOOLS,
@@ -215,8 +215,8 @@ __all__ = [
     "sample_clusters",
     "scatter3d",
     "scatter_matrix",
-    "shrinkage_table",
     "show3d",
+    "shrinkage_table",
     "simulate_lrt",
     "simulate_two_level",
     "smallest_text_pt",

@@ -228,7 +228,7 @@ class AnovaTable(pd.DataFrame):
     def _repr_html_(self) -> str | None:
         cols = self._nlme_columns()
         if cols is None:
-            return super()._repr_html_()
+            return super()._repr_html_()  # type: ignore[misc]  # pandas-stubs omit DataFrame._repr_html_
         shown = pd.DataFrame({c: [v.strip() for v in vals] for c, vals in cols.items()}, index=self.index)
         return shown.to_html()
 
@@ -248,15 +248,24 @@ def format_pval_r(p: Any, digits: int = 3) -> list[str]:
         if fixed:
             texts = [t.strip() for t in format_r(pv[idx], digits)]
         else:
-            nsig = max(len(f"{v:.{digits - 1}e}".split("e")[0].replace(".", "").rstrip("0")) or 1 for v in pv[idx])
+            nsig = max(
+                len(f"{v:.{digits - 1}e}".split("e")[0].replace(".", "").rstrip("0")) or 1 for v in pv[idx]
+            )
             texts = [f"{v:.{max(nsig, 1) - 1}e}" for v in pv[idx]]
         for k, t in zip(idx, texts):
             out[k] = t
     return out
 
 
-def coef_table_r(est: Any, se: Any, stat: Any, pvalues: Any, stat_name: str = "t value",
-                 p_name: str = "Pr(>|t|)", digits: int = 4) -> str:
+def coef_table_r(
+    est: Any,
+    se: Any,
+    stat: Any,
+    pvalues: Any,
+    stat_name: str = "t value",
+    p_name: str = "Pr(>|t|)",
+    digits: int = 4,
+) -> str:
     """A coefficient table printed as R's ``printCoefmat`` prints it (without significance stars).
 
     Estimates and standard errors are rounded and formatted together, the test statistics to
@@ -281,13 +290,24 @@ def coef_table_r(est: Any, se: Any, stat: Any, pvalues: Any, stat_name: str = "t
     n = len(est_v)
     names = list(est.index) if isinstance(est, pd.Series) else [str(k) for k in range(n)]
     dig_tst = max(1, min(5, digits - 1))
-    tab = pd.DataFrame({"Estimate": est_v, "Std. Error": se_v, stat_name: np.asarray(stat, dtype=float),
-                        p_name: np.asarray(pvalues, dtype=float)}, index=names)
-    return table_r(tab, formatted={
-        "Estimate": cs[:n], "Std. Error": cs[n:],
-        stat_name: format_r(np.round(np.asarray(stat, dtype=float), dig_tst), digits),
-        p_name: format_pval_r(pvalues, dig_tst),
-    })
+    tab = pd.DataFrame(
+        {
+            "Estimate": est_v,
+            "Std. Error": se_v,
+            stat_name: np.asarray(stat, dtype=float),
+            p_name: np.asarray(pvalues, dtype=float),
+        },
+        index=names,
+    )
+    return table_r(
+        tab,
+        formatted={
+            "Estimate": cs[:n],
+            "Std. Error": cs[n:],
+            stat_name: format_r(np.round(np.asarray(stat, dtype=float), dig_tst), digits),
+            p_name: format_pval_r(pvalues, dig_tst),
+        },
+    )
 
 
 # --------------------------------------------------------------------------------------------

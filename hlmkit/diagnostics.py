@@ -28,11 +28,11 @@ from scipy import stats
 from ._blas import single_threaded_blas
 from ._rprint import RPrinted
 from .frames import levels_of
+from .hypotheses import get_fix
+from .leastsquares import OlsResult
 from .lmm import LmeResult
 from .plots import MIN_TEXT_PT, extreme_points
 from .refit import WarmRefit
-from .hypotheses import get_fix
-from .leastsquares import OlsResult
 
 __all__ = [
     "HausmanResult",
@@ -86,8 +86,10 @@ class HausmanResult(RPrinted):
         w = max(len(str(i)) for i in tab.index)
         lines.append(" " * w + "        FE        RE  FE - RE  SE(FE - RE)")
         for name, row in tab.iterrows():
-            lines.append(f"{str(name):<{w}} {row['fe']:9.5f} {row['re']:9.5f} {row['difference']:8.5f} "
-                         f"{row['se_difference']:12.5f}")
+            lines.append(
+                f"{name!s:<{w}} {row['fe']:9.5f} {row['re']:9.5f} {row['difference']:8.5f} "
+                f"{row['se_difference']:12.5f}"
+            )
         lines.append("")
         p = f"{self.pvalue:.4g}" if self.pvalue >= 2.2e-16 else "< 2.2e-16"
         lines.append(f"chisq = {self.statistic:.5g}, df = {self.df}, p-value = {p}")
@@ -132,19 +134,24 @@ def _check_same_rows(fe_fit: Any, re_fit: LmeResult) -> None:
         endog = getattr(model, "endog", None)
         labels = getattr(getattr(model, "data", None), "row_labels", None)
     if endog is None:
-        raise TypeError("hausman: fe_fit must be a fit from hlmkit.ols (or statsmodels), "
-                        f"not {type(fe_fit).__name__}")
+        raise TypeError(
+            f"hausman: fe_fit must be a fit from hlmkit.ols (or statsmodels), not {type(fe_fit).__name__}"
+        )
     y_fe = np.asarray(endog, dtype=float).reshape(-1)
     y_re = re_fit.y
     if len(y_fe) != len(y_re):
-        raise ValueError(f"hausman: the fits use different rows: {len(y_fe)} in the fixed-effects fit, "
-                         f"{len(y_re)} in the random-effects fit; fit both to the same data")
+        raise ValueError(
+            f"hausman: the fits use different rows: {len(y_fe)} in the fixed-effects fit, "
+            f"{len(y_re)} in the random-effects fit; fit both to the same data"
+        )
     if labels is not None and not pd.Index(labels).equals(y_re.index):
-        raise ValueError("hausman: the fits use different rows (their row labels differ); "
-                         "fit both to the same data")
+        raise ValueError(
+            "hausman: the fits use different rows (their row labels differ); fit both to the same data"
+        )
     if not np.allclose(y_fe, y_re.to_numpy(), rtol=1e-12, atol=0):
-        raise ValueError("hausman: the fits have different responses on their rows; "
-                         "fit both to the same response")
+        raise ValueError(
+            "hausman: the fits have different responses on their rows; fit both to the same response"
+        )
 
 
 def hausman(fe_fit: Any, re_fit: Any, terms: Sequence[str] | str | None = None) -> HausmanResult:
@@ -188,8 +195,9 @@ def hausman(fe_fit: Any, re_fit: Any, terms: Sequence[str] | str | None = None) 
     import re as _re
 
     if not isinstance(re_fit, LmeResult):
-        raise TypeError(f"hausman: re_fit must be an LmeResult (from hlmkit.lme), "
-                        f"not {type(re_fit).__name__}")
+        raise TypeError(
+            f"hausman: re_fit must be an LmeResult (from hlmkit.lme), not {type(re_fit).__name__}"
+        )
     _check_same_rows(fe_fit, re_fit)
     fe = get_fix(fe_fit)
     rf = get_fix(re_fit)
@@ -212,8 +220,10 @@ def hausman(fe_fit: Any, re_fit: Any, terms: Sequence[str] | str | None = None) 
     if terms is not None:
         not_est = [n for n in chosen if n not in _estimable(fe_fit, chosen)]
         if not_est:
-            raise ValueError(f"hausman: the fixed-effects fit does not estimate {not_est} (aliased with the "
-                             "cluster dummies); compare only coefficients that vary within clusters")
+            raise ValueError(
+                f"hausman: the fixed-effects fit does not estimate {not_est} (aliased with the "
+                "cluster dummies); compare only coefficients that vary within clusters"
+            )
     if not chosen:
         raise ValueError(
             "hausman: the two fits have no coefficient in common to compare (besides the intercept)"
@@ -244,8 +254,14 @@ def hausman(fe_fit: Any, re_fit: Any, terms: Sequence[str] | str | None = None) 
     with np.errstate(invalid="ignore"):
         se_d = np.sqrt(np.diag(Vd))
     coefs = pd.DataFrame(
-        {"fe": fe.beta[chosen].to_numpy(float), "re": rf.beta[chosen].to_numpy(float), "difference": d,
-         "se_fe": se_fe, "se_re": se_re, "se_difference": se_d},
+        {
+            "fe": fe.beta[chosen].to_numpy(float),
+            "re": rf.beta[chosen].to_numpy(float),
+            "difference": d,
+            "se_fe": se_fe,
+            "se_re": se_re,
+            "se_difference": se_d,
+        },
         index=chosen,
     )
     return HausmanResult(stat, df, pvalue, coefs, positive, ev)
@@ -313,11 +329,13 @@ def influence(fit: LmeResult, by: str | None = None, *, maxiter: int = 100) -> p
             values = fit.data[by].to_numpy()
         if pd.isna(values).any():
             raise ValueError(f"influence: the column {by!r} has missing values in the rows of the fit")
-        labels = fit.groups if by == fit.group else pd.Index(levels_of(values, what=f"influence: {by!r}"), name=by)
-        codes = labels.get_indexer(values)
+        labels = (
+            fit.groups if by == fit.group else pd.Index(levels_of(values, what=f"influence: {by!r}"), name=by)
+        )
+        codes = labels.get_indexer(pd.Index(values))
         order = np.argsort(codes, kind="stable")
         bounds = np.searchsorted(codes[order], np.arange(len(labels) + 1))
-        units = [order[bounds[k]:bounds[k + 1]] for k in range(len(labels))]
+        units = [order[bounds[k] : bounds[k + 1]] for k in range(len(labels))]
     m = len(units)
     names = list(fit.fixef.index)
     p = len(names)
@@ -396,8 +414,13 @@ def influence_plot(
     ax.vlines(pos, 0, v, color="C0", lw=1)
     ax.scatter(pos, v, s=8, color="C0", zorder=3)
     for k in extreme_points(v, n_label):
-        ax.annotate(str(infl.index[k]), (pos[k], v[k]), fontsize=MIN_TEXT_PT, xytext=(2, 2),
-                    textcoords="offset points")
+        ax.annotate(
+            str(infl.index[k]),
+            (pos[k], v[k]),
+            fontsize=MIN_TEXT_PT,
+            xytext=(2, 2),
+            textcoords="offset points",
+        )
     ax.set_xlim(-1, len(v))
     ax.set_ylim(bottom=0)
     ax.set_xlabel(f"{infl.index.name or 'unit'} deleted (in order)")

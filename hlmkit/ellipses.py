@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-__all__ = ["ellipse", "data_ellipse", "conf_ellipse", "ellipse_radius", "plot_ellipse", "line_L"]
+__all__ = ["conf_ellipse", "data_ellipse", "ellipse", "ellipse_radius", "line_L", "plot_ellipse"]
 
 
 def _factor(shape: np.ndarray) -> np.ndarray:
@@ -33,7 +33,7 @@ def _factor(shape: np.ndarray) -> np.ndarray:
         raise ValueError(f"ellipse: the shape matrix must be 2x2, not {S.shape}")
     if not np.allclose(S, S.T, rtol=1e-8, atol=1e-12 * max(1.0, float(np.abs(S).max()))):
         raise ValueError("ellipse: the shape matrix is not symmetric")
-    u, d, vt = np.linalg.svd((S + S.T) / 2)
+    _, d, vt = np.linalg.svd((S + S.T) / 2)
     if np.any(np.linalg.eigvalsh((S + S.T) / 2) < -1e-10 * max(1.0, float(d.max()))):
         raise ValueError("ellipse: the shape matrix is not positive semi-definite")
     return np.sqrt(np.clip(d, 0, None))[:, None] * vt
@@ -67,12 +67,12 @@ def ellipse(center: Any, shape: Any, radius: float | Sequence[float] = 1.0, n: i
     F = _factor(np.asarray(shape, dtype=float))
     t = np.linspace(0, 2 * np.pi, n + 1)
     circle = np.column_stack([np.cos(t), np.sin(t)])
-    radii = [radius] if np.isscalar(radius) else list(radius)  # type: ignore[list-item]
+    radii = [float(radius)] if isinstance(radius, (int, float, np.number)) else [float(r) for r in radius]
     curves = []
     for k, r in enumerate(radii):
         if k:
             curves.append(np.full((1, 2), np.nan))
-        curves.append(c + float(r) * circle @ F)
+        curves.append(c + r * circle @ F)
     return np.vstack(curves)
 
 
@@ -158,15 +158,18 @@ def conf_ellipse(
     if L is None:
         if coefs is None:
             start = 1 if names and names[0] == "(Intercept)" else 0
-            coefs = names[start:start + 2]
-        idx = [names.index(c) if isinstance(c, str) else int(c) for c in coefs]  # type: ignore[union-attr]
+            coefs = names[start : start + 2]
+        idx = [names.index(c) if isinstance(c, str) else int(c) for c in coefs]
         if len(idx) != 2:
             raise ValueError("conf_ellipse: give exactly two coefficients")
         Lm = np.zeros((2, p))
         Lm[0, idx[0]] = Lm[1, idx[1]] = 1.0
     else:
-        Lm = L.reindex(columns=names, fill_value=0.0).to_numpy(float) if isinstance(L, pd.DataFrame) \
+        Lm = (
+            L.reindex(columns=names, fill_value=0.0).to_numpy(float)
+            if isinstance(L, pd.DataFrame)
             else np.asarray(L, dtype=float)
+        )
         if Lm.shape != (2, p):
             raise ValueError(f"conf_ellipse: L must be 2 x {p}, not {Lm.shape}")
     beta = fix.beta.to_numpy()
@@ -236,11 +239,13 @@ def line_L(fit: Any, x: str, **at: Any) -> pd.DataFrame:
     try:
         M = model_matrix_of(fit, grid)
     except (KeyError, NameError) as exc:
-        raise KeyError(f"line_L: the model needs a variable that is neither {x!r} nor given in 'at' ({exc})") from exc
-    M = M.reindex(columns=names).to_numpy(dtype=float)
-    if np.isnan(M).any():
+        raise KeyError(
+            f"line_L: the model needs a variable that is neither {x!r} nor given in 'at' ({exc})"
+        ) from exc
+    Mx = M.reindex(columns=names).to_numpy(dtype=float)
+    if np.isnan(Mx).any():
         raise ValueError("line_L: the model matrix at the given values has missing entries")
-    d1, d2 = M[1] - M[0], M[2] - M[1]
+    d1, d2 = Mx[1] - Mx[0], Mx[2] - Mx[1]
     if not np.allclose(d1, d2, atol=1e-12):
         raise ValueError(f"line_L: the model is not linear in {x!r}; a line has no single slope")
-    return pd.DataFrame([M[0], d1], index=["(Intercept)", x], columns=names)
+    return pd.DataFrame([Mx[0], d1], index=["(Intercept)", x], columns=names)

@@ -37,7 +37,6 @@ import pandas as pd
 from scipy import stats
 
 from ._rprint import RPrinted, format_p, table_r
-from .formula import ModelFrame
 
 __all__ = ["FixInfo", "WaldResult", "get_fix", "lform", "pred_grid", "wald"]
 
@@ -108,7 +107,9 @@ def _row_from(spec: Any, names: list[str]) -> np.ndarray:
         return row
     arr = np.asarray(spec, dtype=float).reshape(-1)
     if arr.shape[0] != p:
-        raise ValueError(f"wald: a row of L has {arr.shape[0]} entries but the fit has {p} coefficients {names}")
+        raise ValueError(
+            f"wald: a row of L has {arr.shape[0]} entries but the fit has {p} coefficients {names}"
+        )
     return arr
 
 
@@ -117,7 +118,11 @@ def _is_row(spec: Any, p: int) -> bool:
         return all(not isinstance(v, (Mapping, str, list, tuple, np.ndarray)) for v in spec.values())
     if isinstance(spec, (str, pd.DataFrame)):
         return False
-    arr = np.asarray(spec) if not isinstance(spec, (list, tuple)) or not any(isinstance(x, str) for x in spec) else None
+    arr = (
+        np.asarray(spec)
+        if not isinstance(spec, (list, tuple)) or not any(isinstance(x, str) for x in spec)
+        else None
+    )
     return arr is not None and arr.ndim == 1 and arr.shape[0] == p and np.issubdtype(arr.dtype, np.number)
 
 
@@ -133,7 +138,9 @@ def _make_L(spec: Any, names: list[str]) -> tuple[pd.DataFrame, str]:
             raise ValueError(f"wald: {spec!r} is not a valid regular expression ({exc})") from None
         hit = [k for k, n in enumerate(names) if pat.search(n)]
         if not hit:
-            raise ValueError(f"wald: the pattern {spec!r} matches no coefficient; the coefficients are {names}")
+            raise ValueError(
+                f"wald: the pattern {spec!r} matches no coefficient; the coefficients are {names}"
+            )
         L = np.zeros((len(hit), p))
         L[np.arange(len(hit)), hit] = 1.0
         return pd.DataFrame(L, index=[names[k] for k in hit], columns=names), spec or "all coefficients"
@@ -141,10 +148,10 @@ def _make_L(spec: Any, names: list[str]) -> tuple[pd.DataFrame, str]:
         missing = [c for c in spec.columns if c not in names]
         if missing:
             raise ValueError(f"wald: L has columns {missing} that are not coefficients of the fit {names}")
-        L = spec.reindex(columns=names, fill_value=0.0).astype(float)
-        if L.shape[1] != p:
+        Lframe = spec.reindex(columns=names, fill_value=0.0).astype(float)
+        if Lframe.shape[1] != p:
             raise ValueError(f"wald: L has {spec.shape[1]} columns, the fit {p} coefficients")
-        return L, "L"
+        return Lframe, "L"
     if isinstance(spec, Mapping):
         rows = {str(k): _row_from(v, names) for k, v in spec.items()}
         return pd.DataFrame(rows, index=names).T, "L"
@@ -159,11 +166,13 @@ def _make_L(spec: Any, names: list[str]) -> tuple[pd.DataFrame, str]:
     if isinstance(spec, pd.Series):
         missing = [c for c in spec.index if c not in names]
         if missing:
-            raise ValueError(f"wald: the row has entries {missing} that are not coefficients of the fit "
-                             f"{names}")
+            raise ValueError(
+                f"wald: the row has entries {missing} that are not coefficients of the fit {names}"
+            )
         row = spec.reindex(names, fill_value=0.0).astype(float)
-        return pd.DataFrame([row.to_numpy()], index=[str(spec.name) if spec.name is not None else "row1"],
-                            columns=names), "L"
+        return pd.DataFrame(
+            [row.to_numpy()], index=[str(spec.name) if spec.name is not None else "row1"], columns=names
+        ), "L"
     arr = np.asarray(spec)
     if arr.ndim == 0:
         arr = arr.reshape(1)
@@ -179,9 +188,11 @@ def _make_L(spec: Any, names: list[str]) -> tuple[pd.DataFrame, str]:
                 raise IndexError(f"wald: position out of range for {p} coefficients {names}")
             keep = list(idx)
         else:
-            raise ValueError("wald: positions must be all non-negative (coefficients to test) or all "
-                             "negative "
-                             "(coefficients to leave out)")
+            raise ValueError(
+                "wald: positions must be all non-negative (coefficients to test) or all "
+                "negative "
+                "(coefficients to leave out)"
+            )
         if len(set(keep)) != len(keep):
             raise ValueError(f"wald: a position is repeated in {list(idx)}")
         L = np.zeros((len(keep), p))
@@ -237,7 +248,7 @@ class WaldResult(RPrinted):
         return super().__getitem__(key)
 
     @property
-    def F(self) -> float:  # noqa: N802 - the statistic's name
+    def F(self) -> float:
         """The F statistic (of the first hypothesis)."""
         return float(self.test["F"].iloc[0])
 
@@ -251,7 +262,7 @@ class WaldResult(RPrinted):
 
         spida2's ``as.data.frame(wald(...), se = 2)``: ``coef``, ``se``, ``U2``, ``L2``, ...
         """
-        ks = [se] if np.isscalar(se) else list(se)  # type: ignore[list-item]
+        ks = [float(se)] if isinstance(se, (int, float, np.number)) else [float(k) for k in se]
         est = self.estimates
         out = pd.DataFrame({"coef": est["estimate"].to_numpy(), "se": est["se"].to_numpy()}, index=est.index)
         for k in ks:
@@ -275,20 +286,23 @@ class WaldResult(RPrinted):
                 {"numDF": [int(row["numDF"])], "denDF": [row["denDF"]], "F.value": [row["F"]]}, index=[name]
             )
             denfmt = [f"{row['denDF']:g}"]
-            lines.append(table_r(t, digits=6, formatted={"denDF": denfmt, "p.value": []}).rstrip()
-                         + "  p-value " + format_p([row["p"]])[0])
-            est = self.estimates.loc[name] if multi else self.estimates
+            lines.append(
+                table_r(t, digits=6, formatted={"denDF": denfmt, "p.value": []}).rstrip()
+                + "  p-value "
+                + format_p([row["p"]])[0]
+            )
+            est = self.estimates.loc[[name]].droplevel(0) if multi else self.estimates
             disp = pd.DataFrame(
                 {
-                    "Estimate": est["estimate"], "Std.Error": est["se"], "DF": est["df"],
+                    "Estimate": est["estimate"],
+                    "Std.Error": est["se"],
+                    "DF": est["df"],
                     "t-value": est["t"],
-                    f"Lower {self.level:g}": est["lower"], f"Upper {self.level:g}": est["upper"],
+                    f"Lower {self.level:g}": est["lower"],
+                    f"Upper {self.level:g}": est["upper"],
                 }
             )
-            lines.append(
-                table_r(disp, digits=6,
-                        formatted={"DF": [f"{v:g}" for v in est["df"]]})
-            )
+            lines.append(table_r(disp, digits=6, formatted={"DF": [f"{v:g}" for v in est["df"]]}))
             ptxt = format_p(est["p"].to_numpy())
             lines[-1] = "\n".join(
                 line + ("  p-value" if k == 0 else "  " + ptxt[k - 1].rjust(7))
@@ -298,7 +312,9 @@ class WaldResult(RPrinted):
         return "\n".join(lines).rstrip()
 
 
-def _one_test(fix: FixInfo, L: pd.DataFrame, level: float) -> tuple[dict[str, float], pd.DataFrame, pd.DataFrame]:
+def _one_test(
+    fix: FixInfo, L: pd.DataFrame, level: float
+) -> tuple[dict[str, float], pd.DataFrame, pd.DataFrame]:
     beta = fix.beta.to_numpy()
     V = fix.vcov.to_numpy()
     dfs = fix.df.to_numpy()
@@ -306,7 +322,7 @@ def _one_test(fix: FixInfo, L: pd.DataFrame, level: float) -> tuple[dict[str, fl
     if not np.all(np.isfinite(Lm)):
         raise ValueError("wald: L has missing or infinite entries")
     # full-rank version of L by SVD (spida2): rows of V' for the non-negligible singular values
-    u, d, vt = np.linalg.svd(Lm, full_matrices=False)
+    _, d, vt = np.linalg.svd(Lm, full_matrices=False)
     tol = max(Lm.shape) * (d.max() if d.size else 0.0) * np.finfo(float).eps
     r = int(np.sum(d > tol))
     if r == 0:
@@ -325,12 +341,26 @@ def _one_test(fix: FixInfo, L: pd.DataFrame, level: float) -> tuple[dict[str, fl
     row_df = np.array([np.min(dfs[np.abs(row) > 0]) if np.any(row != 0) else np.nan for row in Lm])
     with np.errstate(invalid="ignore", divide="ignore"):
         t = est / se
-    pv = np.where(np.isfinite(row_df), 2 * stats.t.sf(np.abs(t), np.where(np.isfinite(row_df), row_df, 1)),
-                  2 * stats.norm.sf(np.abs(t)))
-    q = np.where(np.isfinite(row_df), stats.t.ppf(1 - (1 - level) / 2, np.where(np.isfinite(row_df), row_df, 1)),
-                 stats.norm.ppf(1 - (1 - level) / 2))
+    pv = np.where(
+        np.isfinite(row_df),
+        2 * stats.t.sf(np.abs(t), np.where(np.isfinite(row_df), row_df, 1)),
+        2 * stats.norm.sf(np.abs(t)),
+    )
+    q = np.where(
+        np.isfinite(row_df),
+        stats.t.ppf(1 - (1 - level) / 2, np.where(np.isfinite(row_df), row_df, 1)),
+        stats.norm.ppf(1 - (1 - level) / 2),
+    )
     table = pd.DataFrame(
-        {"estimate": est, "se": se, "df": row_df, "t": t, "p": pv, "lower": est - q * se, "upper": est + q * se},
+        {
+            "estimate": est,
+            "se": se,
+            "df": row_df,
+            "t": t,
+            "p": pv,
+            "lower": est - q * se,
+            "upper": est + q * se,
+        },
         index=L.index,
     )
     return test, table, pd.DataFrame(cov, index=L.index, columns=L.index)
@@ -382,7 +412,11 @@ def wald(fit: Any, L: Any = None, *, pred: pd.DataFrame | None = None, level: fl
         hyps = {label: Lf}
     tests, tables, Ls, covs = {}, {}, {}, {}
     for name, spec in hyps.items():
-        Lmat = spec if isinstance(spec, pd.DataFrame) and list(spec.columns) == names else _make_L(spec, names)[0]
+        Lmat = (
+            spec
+            if isinstance(spec, pd.DataFrame) and list(spec.columns) == names
+            else _make_L(spec, names)[0]
+        )
         t, tab, cov = _one_test(fix, Lmat, level)
         tests[name] = t
         tables[name] = tab
@@ -469,7 +503,7 @@ def pred_grid(**values: Any) -> pd.DataFrame:
     3    1    Public
     """
     names = list(values)
-    arrays = []
+    arrays: list[pd.Categorical | list[Any]] = []
     for v in values.values():
         if isinstance(v, pd.Categorical):
             arrays.append(v)
@@ -479,7 +513,7 @@ def pred_grid(**values: Any) -> pd.DataFrame:
             arrays.append(list(pd.unique(pd.Series(list(v)))))
     sizes = [len(a) for a in arrays]
     total = int(np.prod(sizes))
-    out = {}
+    out: dict[str, Any] = {}
     rep = 1
     for name, arr, size in zip(names, arrays, sizes):
         idx = np.tile(np.repeat(np.arange(size), rep), total // (size * rep))

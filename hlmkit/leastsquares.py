@@ -244,8 +244,16 @@ def ols(formula: str, data: pd.DataFrame) -> OlsResult:
     kept = [c for c in d.columns if c not in aliased]
     y = pd.Series(mf.y, index=mf.index, name=mf.parsed.response)
     res = sm.OLS(y, X[kept]).fit()
-    return OlsResult(formula=formula, columns=list(d.columns), aliased=aliased, design=X, y=y,
-                     n_dropped=mf.n_dropped, results=res, _frame=mf)
+    return OlsResult(
+        formula=formula,
+        columns=list(d.columns),
+        aliased=aliased,
+        design=X,
+        y=y,
+        n_dropped=mf.n_dropped,
+        results=res,
+        _frame=mf,
+    )
 
 
 def lm_summary(res: Any) -> str:
@@ -260,8 +268,12 @@ def lm_summary(res: Any) -> str:
     mx = float(np.max(np.abs(qs)))
     zz = np.round(qs, int(np.floor(5 - np.log10(mx) + 0.5))) if mx > 0 else qs  # R's zapsmall(q, digits + 1)
     heads = ["Min", "1Q", "Median", "3Q", "Max"]
-    lines.append(table_r(pd.DataFrame([zz], columns=heads, index=[""]),
-                         formatted={c: [v] for c, v in zip(heads, format_r(zz, 4))}))
+    lines.append(
+        table_r(
+            pd.DataFrame([zz], columns=heads, index=[""]),
+            formatted={c: [v] for c, v in zip(heads, format_r(zz, 4))},
+        )
+    )
     lines.append("")
     aliased = list(getattr(res, "aliased", []))
     columns = list(getattr(res, "columns", res.params.index))

@@ -61,7 +61,7 @@ class MultilevelR2(RPrinted):
         w = max(len(str(i)) for i in t.index)
         lines.append(" " * w + "        null        full        R2")
         for name, row in t.iterrows():
-            lines.append(f"{str(name):<{w}} {row['null']:11.5g} {row['full']:11.5g} {row['R2']:9.4f}")
+            lines.append(f"{name!s:<{w}} {row['null']:11.5g} {row['full']:11.5g} {row['R2']:9.4f}")
         return "\n".join(lines)
 
 
@@ -106,8 +106,9 @@ class NakagawaR2(RPrinted):
 def _check_pair(full: Any, null: Any, fname: str) -> None:
     check_comparable([full, null], fname, ["the full model", "the null"], same_clusters=True)
     if list(null.G.columns) != ["(Intercept)"]:
-        raise ValueError(f"{fname}: the null model must have a random intercept only, "
-                         f"not {list(null.G.columns)}")
+        raise ValueError(
+            f"{fname}: the null model must have a random intercept only, not {list(null.G.columns)}"
+        )
 
 
 def _slopes(fit: LmeResult) -> list[str]:
@@ -126,7 +127,8 @@ def _intercept_variance(fit: LmeResult, fname: str, allow_slopes: bool) -> float
             "variance where they are 0. Refit with a random intercept only (fit.update(random='~ 1 | ...')), "
             "or pass allow_slopes=True to use the intercept variance anyway."
         )
-    return float(fit.G.loc["(Intercept)", "(Intercept)"])
+    k = names.index("(Intercept)")
+    return float(fit.G.to_numpy()[k, k])
 
 
 def r2(full: LmeResult, null: LmeResult, *, allow_slopes: bool = False) -> MultilevelR2:
@@ -167,18 +169,21 @@ def r2(full: LmeResult, null: LmeResult, *, allow_slopes: bool = False) -> Multi
     """
     _check_pair(full, null, "r2")
     t_full = _intercept_variance(full, "r2", allow_slopes)
-    t_null = float(null.G.iloc[0, 0])
+    t_null = float(null.G.to_numpy()[0, 0])
     s_full, s_null = full.sigma**2, null.sigma**2
     if t_null <= 0:
-        raise ValueError("r2: the null model's intercept variance is 0; there is no between-cluster "
-                         "variance to explain")
+        raise ValueError(
+            "r2: the null model's intercept variance is 0; there is no between-cluster variance to explain"
+        )
     table = pd.DataFrame(
         {"null": [t_null, s_null], "full": [t_full, s_full]},
         index=["level 2: intercept variance tau00", "level 1: residual variance sigma^2"],
     )
     table["R2"] = (table["null"] - table["full"]) / table["null"]
     return MultilevelR2(
-        level1=float(table["R2"].iloc[1]), level2=float(table["R2"].iloc[0]), table=table,
+        level1=float(table["R2"].iloc[1]),
+        level2=float(table["R2"].iloc[0]),
+        table=table,
         definition="Multilevel R2 (proportional reduction in each variance component; Raudenbush and Bryk)",
     )
 
@@ -217,7 +222,7 @@ def r2_snijders_bosker(full: LmeResult, null: LmeResult, n: float | None = None)
     """
     _check_pair(full, null, "r2_snijders_bosker")
     t_full = _intercept_variance(full, "r2_snijders_bosker", allow_slopes=False)
-    t_null = float(null.G.iloc[0, 0])
+    t_null = float(null.G.to_numpy()[0, 0])
     if n is None:
         sizes = np.bincount(full.crossproducts.codes, minlength=full.ngroups)
         n = float(len(sizes) / np.sum(1.0 / sizes))
@@ -230,8 +235,11 @@ def r2_snijders_bosker(full: LmeResult, null: LmeResult, n: float | None = None)
     )
     table["R2"] = 1 - table["full"] / table["null"]
     return MultilevelR2(
-        level1=float(table["R2"].iloc[0]), level2=float(table["R2"].iloc[1]), table=table,
-        definition="Snijders-Bosker R2 (proportional reduction of prediction error)", n=float(n),
+        level1=float(table["R2"].iloc[0]),
+        level2=float(table["R2"].iloc[1]),
+        table=table,
+        definition="Snijders-Bosker R2 (proportional reduction of prediction error)",
+        n=float(n),
     )
 
 
@@ -266,6 +274,9 @@ def r2_nakagawa(fit: LmeResult) -> NakagawaR2:
     var_residual = fit.sigma**2
     total = var_fixed + var_random + var_residual
     return NakagawaR2(
-        marginal=var_fixed / total, conditional=(var_fixed + var_random) / total,
-        var_fixed=var_fixed, var_random=var_random, var_residual=var_residual,
+        marginal=var_fixed / total,
+        conditional=(var_fixed + var_random) / total,
+        var_fixed=var_fixed,
+        var_random=var_random,
+        var_residual=var_residual,
     )

@@ -38,8 +38,8 @@ from scipy import stats
 from ._blas import single_threaded_blas
 from ._rprint import RPrinted
 from .lmm import LmeResult, check_comparable, in_span
-from .refit import WarmRefit
 from .plots import MIN_TEXT_PT
+from .refit import WarmRefit
 
 __all__ = ["SimulatedLRT", "simulate_lrt"]
 
@@ -128,8 +128,11 @@ class SimulatedLRT(RPrinted):
             + (f", 50:50 mixture p = {self.p_mixture:.4g}" if self.p_mixture is not None else ""),
             f"  empirical p = {self.p_empirical:.4g} (Monte-Carlo SE {self.se_empirical:.2g}) "
             f"from {n_ok} of {self.nsim} simulated data sets"
-            + (f"; {self.n_failed} left out, a refit did not converge" if self.n_failed
-               else "; all refits converged"),
+            + (
+                f"; {self.n_failed} left out, a refit did not converge"
+                if self.n_failed
+                else "; all refits converged"
+            ),
         ]
         if self.seed is not None:
             lines.append(f"  seed {self.seed}; {self.elapsed:.1f} s")
@@ -158,13 +161,25 @@ class SimulatedLRT(RPrinted):
         ax.plot(emp, stats.chi2.sf(lr, self.df), color="C0", lw=1.5, label=f"chi-square({self.df})")
         if mixture and self.p_mixture is not None:
             mix = 0.5 * stats.chi2.sf(lr, self.df - 1) + 0.5 * stats.chi2.sf(lr, self.df)
-            ax.plot(emp, mix, color="C2", lw=1.2, ls="--",
-                    label=f"50:50 mixture of chi-square({self.df - 1}, {self.df})")
+            ax.plot(
+                emp,
+                mix,
+                color="C2",
+                lw=1.2,
+                ls="--",
+                label=f"50:50 mixture of chi-square({self.df - 1}, {self.df})",
+            )
         ax.plot([0, 1], [0, 1], color="0.6", lw=0.8)
         ax.axhline(self.p_nominal, color="C3", lw=0.8, ls=":")
         ax.axvline(self.p_empirical, color="C3", lw=0.8, ls=":")
-        ax.plot([self.p_empirical], [self.p_nominal], "o", color="C3", ms=5,
-                label=f"observed: nominal {self.p_nominal:.3f}, empirical {self.p_empirical:.3f}")
+        ax.plot(
+            [self.p_empirical],
+            [self.p_nominal],
+            "o",
+            color="C3",
+            ms=5,
+            label=f"observed: nominal {self.p_nominal:.3f}, empirical {self.p_empirical:.3f}",
+        )
         ax.set_xlim(0, 1)
         ax.set_ylim(0, 1)
         ax.set_aspect("equal")
@@ -178,7 +193,7 @@ def _mixture_quantile(prob: float, df: int) -> float:
     from scipy.optimize import brentq
 
     def cdf(x: float) -> float:
-        low = stats.chi2.cdf(x, df - 1) if df > 1 else 1.0   # chi-square(0) is a point mass at 0
+        low = stats.chi2.cdf(x, df - 1) if df > 1 else 1.0  # chi-square(0) is a point mass at 0
         return 0.5 * low + 0.5 * stats.chi2.cdf(x, df)
 
     if cdf(0.0) >= prob:
@@ -193,21 +208,30 @@ def _mixture_quantile(prob: float, df: int) -> float:
 
 def _check_pair(null_fit: Any, alt_fit: Any) -> list[int]:
     """Validate the two fits; the positions of the null's random effects among the alternative's."""
-    check_comparable([null_fit, alt_fit], "simulate_lrt", ["the null fit", "the alternative"],
-                     likelihoods=True, same_clusters=True)
+    check_comparable(
+        [null_fit, alt_fit],
+        "simulate_lrt",
+        ["the null fit", "the alternative"],
+        likelihoods=True,
+        same_clusters=True,
+    )
     pn, pa = null_fit.crossproducts, alt_fit.crossproducts
     if not null_fit.converged or not alt_fit.converged:
         which = "null" if not null_fit.converged else "alternative"
         raise ValueError(f"simulate_lrt: the {which} fit did not converge; there is nothing to calibrate")
     if alt_fit.n_params <= null_fit.n_params:
-        raise ValueError(f"simulate_lrt: the alternative has {alt_fit.n_params} parameters and the null "
-                         f"{null_fit.n_params}; the alternative must be the larger model")
+        raise ValueError(
+            f"simulate_lrt: the alternative has {alt_fit.n_params} parameters and the null "
+            f"{null_fit.n_params}; the alternative must be the larger model"
+        )
     null_re = list(null_fit.G.columns)
     alt_re = list(alt_fit.G.columns)
     missing = [c for c in null_re if c not in alt_re]
     if missing:
-        raise ValueError(f"simulate_lrt: the null model's random effects {missing} are not in the "
-                         f"alternative's {alt_re}: the models are not nested")
+        raise ValueError(
+            f"simulate_lrt: the null model's random effects {missing} are not in the "
+            f"alternative's {alt_re}: the models are not nested"
+        )
     idx = [alt_re.index(c) for c in null_re]
     for c in null_re:
         zn = pn.Z[:, null_re.index(c)]
@@ -217,8 +241,9 @@ def _check_pair(null_fit: Any, alt_fit: Any) -> list[int]:
     if null_fit.method == "ML":
         # nested fixed effects: every null column must be in the alternative's span
         if not in_span(pn.X, pa.X):
-            raise ValueError("simulate_lrt: the null model's fixed effects are not nested in the "
-                             "alternative's")
+            raise ValueError(
+                "simulate_lrt: the null model's fixed effects are not nested in the alternative's"
+            )
     return idx
 
 

@@ -14,8 +14,13 @@ import hlmkit
 MODULES = sorted(m.name for m in pkgutil.iter_modules(hlmkit.__path__))
 
 # the public functions named like a module they once lived in: they stay functions
-FUNCTIONS = {"wald": "hypotheses", "mlm": "multivariate", "ellipse": "ellipses", "r2": "rsquared",
-             "ols": "leastsquares"}
+FUNCTIONS = {
+    "wald": "hypotheses",
+    "mlm": "multivariate",
+    "ellipse": "ellipses",
+    "r2": "rsquared",
+    "ols": "leastsquares",
+}
 
 
 @pytest.mark.parametrize("name", MODULES)
