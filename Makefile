@@ -2,6 +2,7 @@
 # not set MPLBACKEND for `make book`.) Every target creates .venv (with Python 3.11+) when it is missing.
 #   make book       execute every chapter and build the HTML book in _build/html (fails on any error or warning)
 #   make test       run hlmkit's unit tests and doctests
+#   make lint       ruff check, ruff format --check and mypy (0 errors) on the code (see LINT_PATHS)
 #   make visible    run every page with its hidden cells removed: the code a page shows must run on its own
 #   make notebooks  the reader notebooks of the chapters and labs (figures inline, plain Markdown) in notebooks/
 #   make student    the student edition (no solutions anywhere) in _build/student/html, then checks it
@@ -27,7 +28,7 @@ export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
 SOURCES := $(wildcard chapters/*.md) $(wildcard labs/*.md)
 
-.PHONY: book test visible bench clean install assignments grade-assignments test-assignments
+.PHONY: book test lint visible bench clean install assignments grade-assignments test-assignments
 
 install: $(STAMP)
 
@@ -41,6 +42,14 @@ $(STAMP): pyproject.toml constraints.txt | $(BIN)/python
 
 test: $(STAMP)
 	MPLBACKEND=Agg $(BIN)/python -m pytest -q -p no:cacheprovider
+
+# ruff's rules and mypy's settings are in pyproject.toml (they cover tests/ too); tests/ joins
+# LINT_PATHS once it has been run through `ruff format` (issue 13)
+LINT_PATHS ?= hlmkit _ext tools benchmarks browser_tests
+lint: $(STAMP)
+	$(BIN)/ruff check $(LINT_PATHS)
+	$(BIN)/ruff format --check $(LINT_PATHS)
+	$(BIN)/mypy
 
 VISIBLE_JOBS ?= 2
 visible: $(STAMP)

@@ -16,8 +16,10 @@ from typing import Any
 
 from docutils import nodes
 
-_TEX_WRAPPERS = re.compile(r"\\(?:mathbf|boldsymbol|mathrm|mathit|operatorname|text|textrm|hat|bar|"
-                           r"tilde|widehat|overline)\s*\{([^{}]*)\}")
+_TEX_WRAPPERS = re.compile(
+    r"\\(?:mathbf|boldsymbol|mathrm|mathit|operatorname|text|textrm|hat|bar|"
+    r"tilde|widehat|overline)\s*\{([^{}]*)\}"
+)
 
 
 def plain_tex(tex: str) -> str:

@@ -79,8 +79,15 @@ __all__ = [
 
 EDITIONS = ("full", "student")
 ADMONITIONS = {
-    "note": "Note", "tip": "Tip", "hint": "Hint", "important": "Important", "warning": "Warning",
-    "caution": "Caution", "attention": "Attention", "danger": "Danger", "error": "Error",
+    "note": "Note",
+    "tip": "Tip",
+    "hint": "Hint",
+    "important": "Important",
+    "warning": "Warning",
+    "caution": "Caution",
+    "attention": "Attention",
+    "danger": "Danger",
+    "error": "Error",
     "seealso": "See also",
 }
 XREF_ROLES = {"numref", "ref", "doc", "eq", "term", "cite", "any"}
@@ -204,8 +211,11 @@ class _Converter:
             key = role_key(role, content)
             refs = self.ctx.get("refs", {})
             text = refs[key] if key in refs else self.xref_fallback(role, content)
-            if role in ("doc", "ref") and not _EXPLICIT.match(_collapse(content)) \
-                    and _collapse(content) not in self.ctx.get("labels", {}):
+            if (
+                role in ("doc", "ref")
+                and not _EXPLICIT.match(_collapse(content))
+                and _collapse(content) not in self.ctx.get("labels", {})
+            ):
                 return f"*{text}*"  # a page or section title, where the book shows a link
             return text
         raise ValueError(f"{self.where}: cannot convert the role {{{role}}}`{content}` to Markdown")
@@ -216,7 +226,10 @@ class _Converter:
         title, target = (m.group("title"), m.group("target")) if m else (None, _collapse(content))
         if role.startswith("cite"):
             keys = [k.strip() for k in target.split(",")]
-            if role in ("cite", "cite:p"):  # "(Monette, 2017)" and "(Bryk, 1992)" -> "(Monette, 2017; Bryk, 1992)"
+            if role in (
+                "cite",
+                "cite:p",
+            ):  # "(Monette, 2017)" and "(Bryk, 1992)" -> "(Monette, 2017; Bryk, 1992)"
                 inner = [str(self._lookup("citations_p", k, "citation key")).strip("()") for k in keys]
                 return "(" + "; ".join(inner) + ")"
             return "; ".join(self._lookup("citations", k, "citation key") for k in keys)
@@ -252,12 +265,12 @@ class _Converter:
                 info = fence.group("info")
                 directive = _DIRECTIVE_INFO.match(info)
                 if directive is None:  # an ordinary code block: verbatim
-                    buf.extend(lines[i:end + 1])
+                    buf.extend(lines[i : end + 1])
                     i = end + 1
                     continue
                 flush()
                 name, args = directive.group("name"), directive.group("args")
-                options, body = self._options(lines[i + 1:end])
+                options, body = self._options(lines[i + 1 : end])
                 if name == "solution-start":
                     solution = args.strip() or self._missing("solution-start", "the exercise label")
                     pieces.append((solution, _START))
@@ -322,8 +335,10 @@ class _Converter:
 
             for j in range(1, len(body)):
                 if body[j].strip() == "---":
-                    options = {str(k): str(v) for k, v in (yaml.safe_load("\n".join(body[1:j])) or {}).items()}
-                    return options, body[j + 1:]
+                    options = {
+                        str(k): str(v) for k, v in (yaml.safe_load("\n".join(body[1:j])) or {}).items()
+                    }
+                    return options, body[j + 1 :]
         j = 0
         while j < len(body):
             m = _OPTION.match(body[j].strip())
@@ -382,16 +397,19 @@ class _Converter:
             if fence:
                 flush()
                 end = self._fence_end(lines, i, fence)
-                out.extend(lines[i:end + 1])
+                out.extend(lines[i : end + 1])
                 i = end + 1
                 continue
             line = lines[i]
             math = _MATH_LABEL.search(line)
             if math:  # `$$ (label)` closes a labelled equation: number it with \tag
-                line = line[:math.start()] + f"\\tag{{{self._equation_number(math.group('label'))}}} $$"
+                line = line[: math.start()] + f"\\tag{{{self._equation_number(math.group('label'))}}} $$"
             foot = _FOOTDEF.match(line)
             if foot:
-                line = f"<sup>{self._lookup('footnotes', foot.group('name'), 'footnote')}</sup> " + line[foot.end():]
+                line = (
+                    f"<sup>{self._lookup('footnotes', foot.group('name'), 'footnote')}</sup> "
+                    + line[foot.end() :]
+                )
             chunk.append(line)
             i += 1
         flush()
@@ -404,8 +422,12 @@ class _Converter:
         out: list[str] = []
         i = 0
         while i < len(lines):
-            if (i + 1 < len(lines) and lines[i].strip() and not lines[i].startswith((" ", ":"))
-                    and lines[i + 1].startswith(": ")):
+            if (
+                i + 1 < len(lines)
+                and lines[i].strip()
+                and not lines[i].startswith((" ", ":"))
+                and lines[i + 1].startswith(": ")
+            ):
                 out.append(f"- **{lines[i].strip()}**: {lines[i + 1][2:]}")
                 i += 2
                 while i < len(lines) and lines[i].startswith("  ") and lines[i].strip():
@@ -537,10 +559,18 @@ def reader_cells(cells: list[dict], context: dict[str, Any]) -> list[dict]:
             if solution is None:
                 out.append(_markdown_cell(caption))
             else:
-                out.append(_markdown_cell(_details(f"Solution to {_Converter(context).exercise_text(solution)}"
-                                                   " (figure caption)", caption)))
+                out.append(
+                    _markdown_cell(
+                        _details(
+                            f"Solution to {_Converter(context).exercise_text(solution)} (figure caption)",
+                            caption,
+                        )
+                    )
+                )
     if solution is not None:
-        raise ValueError(f"{context.get('docname', 'the page')}: {{solution-start}} {solution} has no {{solution-end}}")
+        raise ValueError(
+            f"{context.get('docname', 'the page')}: {{solution-start}} {solution} has no {{solution-end}}"
+        )
     return out
 
 
@@ -595,8 +625,13 @@ def reader_notebook(executed: dict, context: dict[str, Any], install_source: str
     if bibliography:
         items = "\n".join(f"- {bibliography[k]}" for k in sorted(bibliography, key=lambda k: bibliography[k]))
         cells.append(_markdown_cell(f"## References\n\n{items}"))
-    install = {"cell_type": "code", "execution_count": None, "metadata": {"tags": ["install-hlmkit"]},
-               "outputs": [], "source": install_source}
+    install = {
+        "cell_type": "code",
+        "execution_count": None,
+        "metadata": {"tags": ["install-hlmkit"]},
+        "outputs": [],
+        "source": install_source,
+    }
     nb["cells"] = [install] + cells
     for k, cell in enumerate(nb["cells"]):
         cell["id"] = f"cell-{k}"
@@ -641,15 +676,18 @@ def split_solutions(source: str) -> tuple[str, list[str]]:
         end = _Converter._fence_end(lines, i, fence)
         directive = _DIRECTIVE_INFO.match(fence.group("info"))
         name = directive.group("name") if directive else ""
-        block = lines[i:end + 1]
+        block = lines[i : end + 1]
         yaml_header = _CODE_CELL_YAML.match("\n".join(block) + "\n")
         if name == "solution-start":
             gated = list(block)
         elif name == "solution-end" and gated is not None:
             removed.append("\n".join(gated + block))
             gated = None
-        elif name == "solution" or (name == "code-cell" and yaml_header
-                                    and re.search(r"^autograde:", yaml_header.group("yaml"), re.MULTILINE)):
+        elif name == "solution" or (
+            name == "code-cell"
+            and yaml_header
+            and re.search(r"^autograde:", yaml_header.group("yaml"), re.MULTILINE)
+        ):
             if gated is None:
                 removed.append("\n".join(block))
             else:
@@ -678,6 +716,7 @@ def strip_solutions(source: str) -> str:
 
 # ---------------------------------------------------------------------------- Sphinx
 
+
 def _sphinx_setup(app: Any) -> dict[str, Any]:
     from docutils import nodes
     from sphinx import addnodes
@@ -689,7 +728,9 @@ def _sphinx_setup(app: Any) -> dict[str, Any]:
     class RecordReferences(SphinxPostTransform):
         """Wrap each cross-reference, so that its resolved text can be read (and unwrapped) later."""
 
-        default_priority = 8  # after sphinx-exercise turns {ref} to exercises into {numref} (5), before resolution (10)
+        default_priority = (
+            8  # after sphinx-exercise turns {ref} to exercises into {numref} (5), before resolution (10)
+        )
 
         def run(self, **kwargs: Any) -> None:
             for xref in list(self.document.findall(addnodes.pending_xref)):
@@ -815,8 +856,10 @@ def page_context(app: Any, doctree: Any, docname: str, executed: dict) -> dict[s
     glue_data = json.loads(glue_file.read_text(encoding="utf-8")) if glue_file.is_file() else {}
     glue = {k: v["data"]["text/plain"] for k, v in glue_data.items() if "text/plain" in v.get("data", {})}
     markdown = [_source(c) for c in executed.get("cells", []) if c.get("cell_type") == "markdown"]
-    captions = [str(c.get("metadata", {}).get("mystnb", {}).get("figure", {}).get("caption", ""))
-                for c in executed.get("cells", [])]
+    captions = [
+        str(c.get("metadata", {}).get("mystnb", {}).get("figure", {}).get("caption", ""))
+        for c in executed.get("cells", [])
+    ]
     glue_text: dict[str, str] = {}
     for text in markdown + captions:
         for m in _INLINE.finditer(text):
@@ -837,8 +880,14 @@ def page_context(app: Any, doctree: Any, docname: str, executed: dict) -> dict[s
                 from sphinx_exercise.nodes import exercise_subtitle
 
                 title = " ".join(_collapse(sub.astext()) for sub in node.findall(exercise_subtitle))
-            exercises.append({"label": label, "number": number, "text": labels.get(label, f"Exercise {number}"),
-                              "title": title})
+            exercises.append(
+                {
+                    "label": label,
+                    "number": number,
+                    "text": labels.get(label, f"Exercise {number}"),
+                    "title": title,
+                }
+            )
     exercises.sort(key=lambda e: [int(x) for x in e["number"].split(".") if x.isdigit()])
     secnumbers = env.toc_secnumbers.get(docname, {})
     textual, parenthetical, full = _citations(app, docname)
@@ -895,12 +944,21 @@ def _figure_images(app: Any, doctree: Any, docname: str) -> None:
                 del image["height"]  # only, so that a narrow screen scales the image without distorting it
         extra = [n for n in figure.findall(nodes.literal_block)]
         if figure.get("names") and (len(images) != 1 or extra):
-            logger.warning("%s: figure %s should hold exactly one image (it has %d images and %d text outputs)",
-                           docname, figure["names"][0], len(images), len(extra), location=figure)
+            logger.warning(
+                "%s: figure %s should hold exactly one image (it has %d images and %d text outputs)",
+                docname,
+                figure["names"][0],
+                len(images),
+                len(extra),
+                location=figure,
+            )
     for image in doctree.findall(nodes.image):
         if not image.get("alt") or image.get("alt") == image.get("uri"):
-            logger.warning("%s: an image without a caption (no alt text): make its cell a numbered figure",
-                           docname, location=image)
+            logger.warning(
+                "%s: an image without a caption (no alt text): make its cell a numbered figure",
+                docname,
+                location=image,
+            )
 
 
 def _remove_solutions(doctree: Any) -> None:
@@ -922,8 +980,9 @@ def _doctree_resolved(app: Any, doctree: Any, docname: str) -> None:
         import hlmkit
 
         address = (app.config.html_theme_options or {}).get("repository_url", "") or ""
-        nb = reader_notebook(executed, {**context, "edition": edition},
-                             install_cell_source(hlmkit.__version__, address))
+        nb = reader_notebook(
+            executed, {**context, "edition": edition}, install_cell_source(hlmkit.__version__, address)
+        )
         write_json(out / edition / f"{docname}.ipynb", nb)
     _unwrap_references(doctree)
     if edition == "student":  # after numbering: figures, tables and exercises keep the full edition's numbers

@@ -75,12 +75,14 @@ def _finished(app: Any, exc: Exception | None) -> None:
             continue
         text = page.read_text(encoding="utf-8", errors="replace")
         if "&lt;Figure size" in text:
-            logger.warning("%s shows a figure as text (<Figure size ...>) instead of an image",
-                           page.relative_to(out))
+            logger.warning(
+                "%s shows a figure as text (<Figure size ...>) instead of an image", page.relative_to(out)
+            )
         for m in _EXTERNAL.finditer(text):
             logger.warning(
                 "%s loads an external resource (%s); the book must display offline",
-                page.relative_to(out), m.group(0)[:120],
+                page.relative_to(out),
+                m.group(0)[:120],
             )
 
 

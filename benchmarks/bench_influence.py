@@ -63,29 +63,39 @@ def main() -> None:
     dd["id"] = dd["school"]
     ref_path = Path(__file__).resolve().parent.parent / "tests" / "reference" / "lab1_ex1.json"
     ref = json.loads(ref_path.read_text()) if ref_path.exists() else {}
-    lme4_times = {"random intercept": ref.get("influence_ri_id", {}).get("seconds"),
-                  "random slope": ref.get("influence_rs_id", {}).get("seconds")}
+    lme4_times = {
+        "random intercept": ref.get("influence_ri_id", {}).get("seconds"),
+        "random slope": ref.get("influence_rs_id", {}).get("seconds"),
+    }
     out = []
     for name, random in MODELS.items():
         fit = hk.lme(FIXED, dd, random=random)
-        fast_t, fast = _median_time(lambda: hk.influence(fit, by="id"), reps)
-        slow_t, slow = _median_time(lambda: naive(fit, dd, random), max(1, reps // 2))
+        fast_t, fast = _median_time(lambda fit=fit: hk.influence(fit, by="id"), reps)
+        slow_t, slow = _median_time(lambda fit=fit, random=random: naive(fit, dd, random), max(1, reps // 2))
         diff = float(np.max(np.abs(fast[list(fit.fixef.index)].to_numpy() - slow.loc[fast.index].to_numpy())))
-        out.append({
-            "model": name, "refits": len(fast), "all converged": bool(fast["converged"].all()),
-            "boundary refits": int(fast["boundary"].sum()),
-            "influence s": round(fast_t, 3), "naive refits s": round(slow_t, 3),
-            "speed-up": round(slow_t / fast_t, 1), "max |difference|": f"{diff:.1e}",
-            "lme4 s (recorded)": lme4_times[name],
-        })
+        out.append(
+            {
+                "model": name,
+                "refits": len(fast),
+                "all converged": bool(fast["converged"].all()),
+                "boundary refits": int(fast["boundary"].sum()),
+                "influence s": round(fast_t, 3),
+                "naive refits s": round(slow_t, 3),
+                "speed-up": round(slow_t / fast_t, 1),
+                "max |difference|": f"{diff:.1e}",
+                "lme4 s (recorded)": lme4_times[name],
+            }
+        )
     print("Drop one school of hs1 and refit (80 refits); median wall time\n")
     print(pd.DataFrame(out).to_string(index=False))
     if not args.quick:
         fit = hk.lme(FIXED, dd, random=MODELS["random intercept"])
         t, infl = _median_time(lambda: hk.influence(fit), 1)
         rec = ref.get("influence_ri_rows", {}).get("seconds")
-        print(f"\nDrop one row (random intercept, {len(infl)} refits): {t:.2f} s, all converged: "
-              f"{bool(infl['converged'].all())}; lme4 (recorded): {rec} s")
+        print(
+            f"\nDrop one row (random intercept, {len(infl)} refits): {t:.2f} s, all converged: "
+            f"{bool(infl['converged'].all())}; lme4 (recorded): {rec} s"
+        )
 
 
 if __name__ == "__main__":

@@ -195,9 +195,12 @@ def statsmodels_table(reps: int) -> pd.DataFrame:
             ("random slope", "~ 1 + ses | school", "~ses"),
         ):
 
-            def sm_fit():
+            def sm_fit(data=data, re_formula=re_formula):
                 model = smf.mixedlm(
-                    "mathach ~ ses * Sector", data, groups=data["school"], re_formula=re_formula  # noqa: B023
+                    "mathach ~ ses * Sector",
+                    data,
+                    groups=data["school"],
+                    re_formula=re_formula,
                 )
                 with warnings.catch_warnings():
                     warnings.simplefilter("ignore")
@@ -206,7 +209,8 @@ def statsmodels_table(reps: int) -> pd.DataFrame:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", hk.BoundaryFitWarning)
                 ours_t, ours = _median_time(
-                    lambda: hk.lme("mathach ~ ses * Sector", data, random=random), reps  # noqa: B023
+                    lambda data=data, random=random: hk.lme("mathach ~ ses * Sector", data, random=random),
+                    reps,
                 )
             sm_t, sm = _median_time(sm_fit, max(1, reps // 3))
             rows.append(
@@ -272,8 +276,10 @@ def main() -> int:
             label = "loaded (one other CPU-bound process)" if loaded else "quiet"
             table, live = compare(reps, Path(tmp), loaded)
             source = "lme4 timed in this run" if live else f"lme4 times recorded in {RECORDED.name}"
-            print(f"\nhlmkit.lme vs lme4::lmer, REML, median of {reps} fits in 3 alternating rounds; "
-                  f"{label}; {source}")
+            print(
+                f"\nhlmkit.lme vs lme4::lmer, REML, median of {reps} fits in 3 alternating rounds; "
+                f"{label}; {source}"
+            )
             print(table.to_string(index=False))
             worst = max(worst, float(table["ratio"].max()))
             recorded["quiet" if not loaded else "loaded"] = {

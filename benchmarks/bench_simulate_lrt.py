@@ -110,20 +110,38 @@ def main() -> None:
     ref_path = Path(__file__).resolve().parent.parent / "tests" / "reference" / "lab1_ex2.json"
     r_time = json.loads(ref_path.read_text())["simulate"]["elapsed"] if ref_path.exists() else None
 
-    table = pd.DataFrame([
-        {"method": "hlmkit.simulate_lrt", "seconds per 1000": round(fast, 2), "speed-up": 1.0,
-         "max |LR difference|": "-"},
-        {"method": "engine optimiser, shared cross-products", "seconds per 1000": round(opt_t, 1),
-         "speed-up": round(opt_t / fast, 1), "max |LR difference|": f"{diff_opt:.1e}"},
-        {"method": "hk.lme refits", "seconds per 1000": round(lme_t, 1),
-         "speed-up": round(lme_t / fast, 1), "max |LR difference|": f"{diff_lme:.1e}"},
-    ]).set_index("method")
-    print(f"hs1, fit.m vs fit.sm (REML), {NSIM} simulated responses = {2 * NSIM} refits; "
-          f"{os.cpu_count()} CPUs; median of {reps} run(s) of simulate_lrt; baselines timed on "
-          f"{SAMPLE} of the same draws and scaled")
+    table = pd.DataFrame(
+        [
+            {
+                "method": "hlmkit.simulate_lrt",
+                "seconds per 1000": round(fast, 2),
+                "speed-up": 1.0,
+                "max |LR difference|": "-",
+            },
+            {
+                "method": "engine optimiser, shared cross-products",
+                "seconds per 1000": round(opt_t, 1),
+                "speed-up": round(opt_t / fast, 1),
+                "max |LR difference|": f"{diff_opt:.1e}",
+            },
+            {
+                "method": "hk.lme refits",
+                "seconds per 1000": round(lme_t, 1),
+                "speed-up": round(lme_t / fast, 1),
+                "max |LR difference|": f"{diff_lme:.1e}",
+            },
+        ]
+    ).set_index("method")
+    print(
+        f"hs1, fit.m vs fit.sm (REML), {NSIM} simulated responses = {2 * NSIM} refits; "
+        f"{os.cpu_count()} CPUs; median of {reps} run(s) of simulate_lrt; baselines timed on "
+        f"{SAMPLE} of the same draws and scaled"
+    )
     print(table.to_string())
-    print(f"\nsimulate_lrt: empirical p = {res.p_empirical:.3f} (nominal {res.p_nominal:.4f}), "
-          f"{res.n_failed} data sets left out, {res.n_fallback} refits needed the fallback optimiser")
+    print(
+        f"\nsimulate_lrt: empirical p = {res.p_empirical:.3f} (nominal {res.p_nominal:.4f}), "
+        f"{res.n_failed} data sets left out, {res.n_fallback} refits needed the fallback optimiser"
+    )
     print(f"target: under 20 s -> {'met' if fast < 20 else 'NOT met'} ({fast:.1f} s)")
     if r_time is not None:
         print(f"nlme simulate.lme, same task, recorded when the reference was frozen: {r_time:.1f} s")

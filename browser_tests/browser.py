@@ -77,12 +77,21 @@ def chromium() -> Iterator[Any]:
     options = webdriver.ChromeOptions()
     options.binary_location = CHROMIUM
     for arg in (
-        "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync",
-        "--no-first-run", "--disable-quic", "--disable-extensions", "--mute-audio",
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-dev-shm-usage",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--no-first-run",
+        "--disable-quic",
+        "--disable-extensions",
+        "--mute-audio",
         # a headless page counts as hidden: without these, Chromium throttles its timers and
         # axe-core's queue (setTimeout chains) runs a hundred times slower
-        "--disable-background-timer-throttling", "--disable-renderer-backgrounding",
+        "--disable-background-timer-throttling",
+        "--disable-renderer-backgrounding",
         "--disable-backgrounding-occluded-windows",
         # WebGL (plotly's 3D scenes) through the software renderer, as on a machine without a GPU
         "--enable-unsafe-swiftshader",
@@ -105,9 +114,15 @@ def chromium() -> Iterator[Any]:
 
 def set_viewport(driver: Any, width: int, height: int = DESKTOP[1]) -> None:
     """Give the page exactly ``width`` x ``height`` CSS pixels (not the window's outer size)."""
-    driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", {
-        "width": width, "height": height, "deviceScaleFactor": 1, "mobile": False,
-    })
+    driver.execute_cdp_cmd(
+        "Emulation.setDeviceMetricsOverride",
+        {
+            "width": width,
+            "height": height,
+            "deviceScaleFactor": 1,
+            "mobile": False,
+        },
+    )
 
 
 def site_pages(html: Path) -> list[str]:

@@ -17,8 +17,15 @@ from typing import Any
 from browser import DESKTOP, PHONE_WIDTH, set_viewport
 
 CHECKS = (
-    "console_errors", "images_loaded", "plotly_rendered", "plotly_rotates", "mathjax_errors",
-    "raw_markup", "overflow_400px", "axe_serious", "figure_alt",
+    "console_errors",
+    "images_loaded",
+    "plotly_rendered",
+    "plotly_rotates",
+    "mathjax_errors",
+    "raw_markup",
+    "overflow_400px",
+    "axe_serious",
+    "figure_alt",
 )
 
 # ---------------------------------------------------------------------------------------------
@@ -225,8 +232,10 @@ def raw_markup(texts: list[list[str]]) -> list[str]:
             m = pattern.search(text)
             if m:
                 lo, hi = max(0, m.start() - 30), min(len(text), m.end() + 30)
-                problems.append(f"{what} in the {'table of contents' if where == 'toc' else where}: "
-                                f"...{text[lo:hi].strip()}...")
+                problems.append(
+                    f"{what} in the {'table of contents' if where == 'toc' else where}: "
+                    f"...{text[lo:hi].strip()}..."
+                )
                 break
     return sorted(set(problems))
 
@@ -251,13 +260,15 @@ def figure_alt(figures: list[dict[str, Any]]) -> list[str]:
         elif re.fullmatch(r"[\w./-]+\.(png|jpe?g|svg|gif)", alt) or len(words) < 3:
             problems.append(f"{f['src']}: alt text {alt!r} does not describe the figure")
         elif cap_words and sum(w in cap_words for w in words) < 0.8 * len(words):
-            problems.append(f"{f['src']}: alt text {alt[:60]!r} is not taken from the caption "
-                            f"{caption[:60]!r}")
+            problems.append(
+                f"{f['src']}: alt text {alt[:60]!r} is not taken from the caption {caption[:60]!r}"
+            )
     return problems
 
 
 # ---------------------------------------------------------------------------------------------
 # Driving the page
+
 
 @dataclass
 class PageReport:
@@ -320,7 +331,7 @@ def inspect_page(driver: Any, url: str, axe_js: str | None, only: set[str] | Non
             return
         try:
             step()
-        except Exception as exc:  # noqa: BLE001 - reported as the check's failure
+        except Exception as exc:
             first = (str(exc).strip().splitlines() or [""])[0][:200]
             for n in names:
                 p.setdefault(n, []).append(f"the check could not run: {type(exc).__name__}: {first}")
@@ -349,9 +360,12 @@ def inspect_page(driver: Any, url: str, axe_js: str | None, only: set[str] | Non
         p["plotly_rendered"] = [
             f"#{v['id']}: empty plotly view ({v['width']:.0f} x {v['height']:.0f} px"
             f"{', Plotly is not loaded' if not v['plotly'] else ''})"
-            for v in views if not (v["svg"] and (v["canvas"] or not v["scene"]))]
-        p["plotly_rotates"] = [m for v in views if v["scene"] and v["canvas"]
-                               for m in [_rotate(driver, v["id"])] if m]
+            for v in views
+            if not (v["svg"] and (v["canvas"] or not v["scene"]))
+        ]
+        p["plotly_rotates"] = [
+            m for v in views if v["scene"] and v["canvas"] for m in [_rotate(driver, v["id"])] if m
+        ]
 
     def axe() -> None:
         if axe_js is None:
@@ -360,14 +374,19 @@ def inspect_page(driver: Any, url: str, axe_js: str | None, only: set[str] | Non
         p["axe_serious"] = [
             f"{v['impact']}: {v['id']} ({v['help']}) at {len(v['nodes'])} place(s), e.g. "
             + "; ".join(v["nodes"][:3])
-            for v in driver.execute_async_script(_AXE) if v["impact"] in ("serious", "critical")]
+            for v in driver.execute_async_script(_AXE)
+            if v["impact"] in ("serious", "critical")
+        ]
 
     def overflow() -> None:
         set_viewport(driver, PHONE_WIDTH)  # the theme's layout follows media queries and resizes
         driver.execute_async_script(_SETTLE)
         o = driver.execute_script(_OVERFLOW)
-        p["overflow_400px"] = ([f"the page is {o['width']} px wide in a {o['viewport']} px viewport"]
-                               + o["culprits"]) if o["width"] > o["viewport"] + 1 else []
+        p["overflow_400px"] = (
+            ([f"the page is {o['width']} px wide in a {o['viewport']} px viewport"] + o["culprits"])
+            if o["width"] > o["viewport"] + 1
+            else []
+        )
 
     guarded(("images_loaded",), images)
     guarded(("figure_alt",), figures)

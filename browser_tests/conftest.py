@@ -15,8 +15,8 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from browser import axe_source_path, chromium, missing_tools, serve, site_pages  # noqa: E402
-from checks import PageReport, inspect_page  # noqa: E402
+from browser import axe_source_path, chromium, missing_tools, serve, site_pages
+from checks import PageReport, inspect_page
 
 ROOT = Path(__file__).resolve().parent.parent
 HTML = Path(os.environ.get("BOOK_HTML", ROOT / "_build" / "html")).resolve()
@@ -97,4 +97,5 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
         f"rotate {n('plotly_rotates')}; MathJax errors {n('mathjax_errors')}; raw TeX/MyST "
         f"{n('raw_markup')}; serious/critical axe violations {n('axe_serious')} (rules x pages); "
         f"figures without caption alt text {n('figure_alt')}; pages overflowing at 400 px "
-        f"{pages_with('overflow_400px')}; seconds in pages {sum(x.seconds for x in r):.0f}")
+        f"{pages_with('overflow_400px')}; seconds in pages {sum(x.seconds for x in r):.0f}"
+    )

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import posixpath
 from pathlib import Path
-from typing import Any
 from urllib.parse import unquote, urlparse
 
 MIN_DPI = 150
@@ -51,8 +50,10 @@ def image_problems(path: Path, displayed_width: float) -> list[str]:
         return problems + [f"{name}: not displayed (width {displayed_width})"]
     ratio = width / displayed_width
     if ratio < MIN_PIXELS_PER_CSS_PIXEL:
-        problems.append(f"{name}: {width} px shown {displayed_width:.0f} CSS px wide: "
-                        f"{ratio:.2f} pixels per CSS pixel (at least {MIN_PIXELS_PER_CSS_PIXEL})")
+        problems.append(
+            f"{name}: {width} px shown {displayed_width:.0f} CSS px wide: "
+            f"{ratio:.2f} pixels per CSS pixel (at least {MIN_PIXELS_PER_CSS_PIXEL})"
+        )
     if smallest is None:
         problems.append(f"{name}: no record of its smallest text ({SMALLEST_TEXT_KEY})")
     elif dpi:
@@ -63,5 +64,6 @@ def image_problems(path: Path, displayed_width: float) -> list[str]:
             problems.append(
                 f"{name}: its smallest text ({float(smallest):g} pt in a {figure_inches:.1f}-inch "
                 f"figure) is shown at {shown_pt:.1f} pt in {displayed_width:.0f} CSS px "
-                f"(at least {MIN_TEXT_PT:g} pt)")
+                f"(at least {MIN_TEXT_PT:g} pt)"
+            )
     return problems

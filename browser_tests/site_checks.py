@@ -69,4 +69,5 @@ def footer_text(driver: Any, url: str) -> str:
     driver.get(url)
     return driver.execute_script(
         "const f = document.querySelector('footer.bd-footer-content, .bd-footer-content');"
-        "return f ? f.innerText : '';")
+        "return f ? f.innerText : '';"
+    )

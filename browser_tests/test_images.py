@@ -17,5 +17,6 @@ def test_figures_sharp_and_legible(page: str, reports: Any, html_dir: Path) -> N
     for f in figures:
         shown = f["displayed_width"] or min(f["attr_width"] or 0, f["column_width"] or 0)
         problems += image_problems(image_file(html_dir, page, f["src"]), shown)
-    assert not problems, f"{page}: {len(problems)} problem(s) with its {len(figures)} figures:\n  " \
-        + "\n  ".join(problems)
+    assert not problems, (
+        f"{page}: {len(problems)} problem(s) with its {len(figures)} figures:\n  " + "\n  ".join(problems)
+    )

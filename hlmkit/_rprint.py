@@ -1,12 +1,42 @@
-"""Printing numbers and tables the way R does, so that output can be compared with the notes."""
+"""Printing numbers and tables the way R does, so that output can be compared with the notes.
+
+Everything that formats like R lives here: numbers (:func:`format_r`, :func:`format_p`,
+:func:`format_pval_r`), tables (:func:`table_r`, :func:`coef_table_r`, :class:`AnovaTable`), nlme's
+correlation and random-effects blocks, R's ``abbreviate``, and :class:`RPrinted`, the one base
+of hlmkit's result objects (``print``, ``repr``, notebook HTML and ``result["name"]``).
+"""
 
 from __future__ import annotations
 
+import html
 import math
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
+
+
+class RPrinted:
+    """Base of hlmkit's small result objects: they print as the R output the notes show.
+
+    A subclass defines ``__str__``; ``repr``, the notebook's HTML (the same text in ``<pre>``)
+    and ``result["name"]`` (R's ``result$name``, the attribute of that name) come from here.
+    """
+
+    def __str__(self) -> str:  # pragma: no cover - every subclass defines it
+        raise NotImplementedError
+
+    def __repr__(self) -> str:
+        return str(self)
+
+    def _repr_html_(self) -> str:
+        return "<pre>" + html.escape(str(self)) + "</pre>"
+
+    def __getitem__(self, key: str) -> Any:
+        if not isinstance(key, str) or key.startswith("_") or not hasattr(self, key):
+            raise KeyError(f"{type(self).__name__} has no entry {key!r}")
+        return getattr(self, key)
 
 
 def _sig_needed(x: float, digits: int) -> tuple[int, int]:
@@ -198,6 +228,134 @@ class AnovaTable(pd.DataFrame):
     def _repr_html_(self) -> str | None:
         cols = self._nlme_columns()
         if cols is None:
-            return super()._repr_html_()
+            return super()._repr_html_()  # type: ignore[misc]  # pandas-stubs omit DataFrame._repr_html_
         shown = pd.DataFrame({c: [v.strip() for v in vals] for c, vals in cols.items()}, index=self.index)
         return shown.to_html()
+
+
+def format_pval_r(p: Any, digits: int = 3) -> list[str]:
+    """R's ``format.pval(p, digits)`` as ``printCoefmat`` uses it: values from 0.001 up are formatted
+    together, smaller ones together (in scientific notation), those below machine epsilon as ``< 2e-16``."""
+    pv = np.asarray(p, dtype=float)
+    out = ["NA" if np.isnan(v) else "< 2e-16" for v in pv]
+    ok = ~np.isnan(pv) & (pv >= np.finfo(float).eps)
+    with np.errstate(divide="ignore"):
+        fixp = ok & (np.floor(np.log10(np.where(pv > 0, pv, 1e-50))) >= -3)
+    for group, fixed in ((fixp, True), (ok & ~fixp, False)):
+        idx = np.flatnonzero(group)
+        if not idx.size:
+            continue
+        if fixed:
+            texts = [t.strip() for t in format_r(pv[idx], digits)]
+        else:
+            nsig = max(
+                len(f"{v:.{digits - 1}e}".split("e")[0].replace(".", "").rstrip("0")) or 1 for v in pv[idx]
+            )
+            texts = [f"{v:.{max(nsig, 1) - 1}e}" for v in pv[idx]]
+        for k, t in zip(idx, texts):
+            out[k] = t
+    return out
+
+
+def coef_table_r(
+    est: Any,
+    se: Any,
+    stat: Any,
+    pvalues: Any,
+    stat_name: str = "t value",
+    p_name: str = "Pr(>|t|)",
+    digits: int = 4,
+) -> str:
+    """A coefficient table printed as R's ``printCoefmat`` prints it (without significance stars).
+
+    Estimates and standard errors are rounded and formatted together, the test statistics to
+    ``digits - 1`` decimals, the p-values as :func:`format_pval_r`.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from hlmkit._rprint import coef_table_r
+    >>> est = pd.Series([13.5579028, 2.2998872], index=["(Intercept)", "ses"])
+    >>> print(coef_table_r(est, [0.18813, 0.25817], [72.0672, 8.9084], [0.0, 5.6e-7]))
+                Estimate Std. Error t value Pr(>|t|)
+    (Intercept)  13.5579     0.1881  72.067  < 2e-16
+    ses           2.2999     0.2582   8.908  5.6e-07
+    """
+    est_v = np.asarray(est, dtype=float)
+    se_v = np.asarray(se, dtype=float)
+    both = np.concatenate([est_v, se_v])
+    acs = np.abs(both[np.isfinite(both) & (both != 0)])
+    digmin = 1 + np.floor(np.log10([acs.min(), acs.max()])) if acs.size else np.zeros(2)
+    cs = format_r(np.round(both, int(max(1, digits - digmin.min()))), digits)
+    n = len(est_v)
+    names = list(est.index) if isinstance(est, pd.Series) else [str(k) for k in range(n)]
+    dig_tst = max(1, min(5, digits - 1))
+    tab = pd.DataFrame(
+        {
+            "Estimate": est_v,
+            "Std. Error": se_v,
+            stat_name: np.asarray(stat, dtype=float),
+            p_name: np.asarray(pvalues, dtype=float),
+        },
+        index=names,
+    )
+    return table_r(
+        tab,
+        formatted={
+            "Estimate": cs[:n],
+            "Std. Error": cs[n:],
+            stat_name: format_r(np.round(np.asarray(stat, dtype=float), dig_tst), digits),
+            p_name: format_pval_r(pvalues, dig_tst),
+        },
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# nlme's blocks of correlations
+# --------------------------------------------------------------------------------------------
+
+
+def corr_cells(values: np.ndarray) -> list[str]:
+    """R's format(round(x, 3)) of correlations: a common width."""
+    return format_r(np.round(values, 3), digits=7)
+
+
+def lower_triangle(names: list[str], cor: np.ndarray) -> list[str]:
+    """nlme's print.correlation: full row names, abbreviated column names, lower triangle."""
+    p = len(names)
+    low = [cor[i, j] for i in range(1, p) for j in range(i)]
+    cells = iter(corr_cells(np.array(low)))
+    grid = [[next(cells) if j < i else "" for j in range(p - 1)] for i in range(1, p)]
+    heads = [abbreviate(n, 6) for n in names[:-1]]
+    widths = [max(len(h), *(len(row[j]) for row in grid)) for j, h in enumerate(heads)]
+    w0 = max(len(n) for n in names[1:])
+    out = [" " * w0 + " " + " ".join(h.ljust(w) for h, w in zip(heads, widths))]
+    for name, row in zip(names[1:], grid):
+        out.append(name.ljust(w0) + " " + " ".join(c.ljust(w) for c, w in zip(row, widths)))
+    return out
+
+
+def re_block(names: list[str], sd: np.ndarray, corr: np.ndarray, sigma: float) -> list[str]:
+    """nlme's StdDev / Corr table of a general positive-definite random-effects covariance."""
+    q = len(names)
+    sds = format_r(np.append(sd, sigma), digits=7)
+    low = [corr[i, j] for i in range(1, q) for j in range(i)]
+    cells = iter(corr_cells(np.array(low)))
+    heads = [abbreviate(n, 6) for n in names[:-1]]
+    grid = [heads] + [[next(cells) if j < i else "" for j in range(q - 1)] for i in range(1, q)]
+    widths = [max(len(row[j]) for row in grid) for j in range(q - 1)]
+    labels = names + ["Residual"]
+    w0 = max(len(n) for n in labels)
+    ws = max(len(x) for x in sds + ["StdDev"])
+    out = [" " * w0 + " " + "StdDev".ljust(ws) + " Corr"]
+    for k, label in enumerate(labels):
+        row = label.ljust(w0) + " " + sds[k].ljust(ws)
+        if k < q:
+            row += " " + " ".join(c.ljust(w) for c, w in zip(grid[k], widths))
+        out.append(row.rstrip())
+    return out
+
+
+def indent(text: str, k: int) -> str:
+    """Every line of ``text`` indented by ``k`` spaces."""
+    return "\n".join(" " * k + line for line in text.splitlines())

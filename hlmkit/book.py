@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["glue", "hires_figures", "check", "check_printed", "printed_decimals", "r_reference", "GLUED"]
+__all__ = ["GLUED", "check", "check_printed", "glue", "hires_figures", "printed_decimals", "r_reference"]
 
 #: Values glued in this session (also when myst-nb is not available).
 GLUED: dict[str, Any] = {}
@@ -41,8 +41,10 @@ def glue(name: str, value: Any, display: bool = False) -> Any:
     """
     value = _plain(value)
     if hasattr(value, "savefig"):
-        raise TypeError(f"glue({name!r}, <figure>): a figure is not glued; make it the output of its cell "
-                        "(STYLE.md, 'Figures')")
+        raise TypeError(
+            f"glue({name!r}, <figure>): a figure is not glued; make it the output of its cell "
+            "(STYLE.md, 'Figures')"
+        )
     GLUED[name] = value
     try:
         from myst_nb import glue as _myst_glue
@@ -102,8 +104,10 @@ def hires_figures(dpi: int = 150) -> None:
             data = png_with_text(data, SMALLEST_TEXT_KEY, f"{smallest:g}")
         width, height = struct.unpack(">II", data[16:24])
         scale = fig.dpi / dpi
-        return (base64.b64encode(data).decode("ascii"),
-                {"width": round(width * scale), "height": round(height * scale)})
+        return (
+            base64.b64encode(data).decode("ascii"),
+            {"width": round(width * scale), "height": round(height * scale)},
+        )
 
     shell.display_formatter.formatters["image/png"].for_type(Figure, png)
 
@@ -170,8 +174,14 @@ def check_printed(actual: Any, printed: str | float, what: str = "", ulps: float
         )
 
 
-def check(actual: Any, expected: Any, *, rel: float | None = None, abs: float | None = None,  # noqa: A002
-          what: str = "") -> None:
+def check(
+    actual: Any,
+    expected: Any,
+    *,
+    rel: float | None = None,
+    abs: float | None = None,  # noqa: A002
+    what: str = "",
+) -> None:
     """Assert that ``actual`` equals ``expected`` within ``rel``/``abs`` (exactly, if neither is given).
 
     Works on numbers, sequences, arrays and mappings (compared key by key).

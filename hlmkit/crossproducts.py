@@ -368,7 +368,7 @@ def _factor_batch(cp: CrossProducts, thetas: np.ndarray) -> _Factors:
                     acc = acc - L[i, r] * L[j, r]
                 L[i, j] = acc / L[j, j]
     E = np.transpose(cp.ztxy, (1, 2, 0))[:, :, None, :]  # (q, p+1, 1, J)
-    W = []
+    W: list[np.ndarray] = []
     for i in range(q):
         acc = lam[i, i][None] * E[i]
         for k in range(i + 1, q):

@@ -23,15 +23,15 @@ import numpy as np
 import pandas as pd
 
 __all__ = [
-    "HS_SCHOOLS",
     "HS1_SCHOOLS",
+    "HS_SCHOOLS",
+    "load_bdf",
     "load_hs",
     "load_hs1",
     "load_hs2",
     "load_hsfull",
-    "load_schools",
     "load_notes_school1",
-    "load_bdf",
+    "load_schools",
     "sample_clusters",
 ]
 
@@ -304,10 +304,10 @@ def sample_clusters(
     if frac is not None:
         if not 0 <= frac <= 1:
             raise ValueError(f"sample_clusters: frac must be between 0 and 1, got {frac}")
-        n = int(round(frac * m))
+        n = round(frac * m)
     assert n is not None
     if not 0 <= n <= m:
         raise ValueError(f"sample_clusters: cannot take n={n} of {m} clusters")
     rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
-    chosen = rng.choice(clusters, size=n, replace=False)
+    chosen = rng.choice(np.asarray(clusters), size=n, replace=False)
     return df.loc[df[by].isin(chosen)]

@@ -8,8 +8,9 @@
   fixed effect moves and the Cook's distance of lme4's ``cooks.distance(influence(fit, groups=))``.
   The refits do not rebuild the model: the deleted rows' contributions are subtracted from the
   fit's cross-products, and each refit starts from the full fit's variance components.
-* :func:`qq_plot`, :func:`xy_panels`, :func:`scatter_matrix` and :func:`influence_plot` draw the
-  Lab's residual, random-effect and influence displays.
+* :func:`influence_plot` draws the Lab's index plot of Cook's distances; the Lab's residual and
+  random-effect displays are general plots, in :mod:`hlmkit.plots` (``qq_plot``, ``xy_panels``,
+  ``scatter_matrix``).
 """
 
 from __future__ import annotations
@@ -25,10 +26,13 @@ import pandas as pd
 from scipy import stats
 
 from ._blas import single_threaded_blas
+from ._rprint import RPrinted
+from .frames import levels_of
+from .hypotheses import get_fix
+from .leastsquares import OlsResult
 from .lmm import LmeResult
-from .plots import MIN_TEXT_PT, fit_page
+from .plots import MIN_TEXT_PT, extreme_points
 from .refit import WarmRefit
-from .wald import get_fix
 
 __all__ = [
     "HausmanResult",
@@ -36,9 +40,6 @@ __all__ = [
     "hausman",
     "influence",
     "influence_plot",
-    "qq_plot",
-    "scatter_matrix",
-    "xy_panels",
 ]
 
 
@@ -51,8 +52,8 @@ class HausmanWarning(UserWarning):
     """The difference of the two covariance matrices is not positive definite."""
 
 
-@dataclass
-class HausmanResult:
+@dataclass(repr=False)
+class HausmanResult(RPrinted):
     """Result of :func:`hausman`.
 
     Attributes
@@ -79,17 +80,16 @@ class HausmanResult:
     positive_definite: bool
     eigenvalues: np.ndarray = field(repr=False)
 
-    def __getitem__(self, key: str) -> Any:
-        return getattr(self, key)
-
     def __str__(self) -> str:
         lines = ["Hausman test: fixed effects (within) vs random effects", ""]
         tab = self.coefficients
         w = max(len(str(i)) for i in tab.index)
         lines.append(" " * w + "        FE        RE  FE - RE  SE(FE - RE)")
         for name, row in tab.iterrows():
-            lines.append(f"{str(name):<{w}} {row['fe']:9.5f} {row['re']:9.5f} {row['difference']:8.5f} "
-                         f"{row['se_difference']:12.5f}")
+            lines.append(
+                f"{name!s:<{w}} {row['fe']:9.5f} {row['re']:9.5f} {row['difference']:8.5f} "
+                f"{row['se_difference']:12.5f}"
+            )
         lines.append("")
         p = f"{self.pvalue:.4g}" if self.pvalue >= 2.2e-16 else "< 2.2e-16"
         lines.append(f"chisq = {self.statistic:.5g}, df = {self.df}, p-value = {p}")
@@ -97,14 +97,6 @@ class HausmanResult:
         if not self.positive_definite:
             lines.append("(V_fe - V_re is not positive definite: generalised inverse, df = its rank)")
         return "\n".join(lines)
-
-    def __repr__(self) -> str:
-        return str(self)
-
-    def _repr_html_(self) -> str:
-        import html
-
-        return "<pre>" + html.escape(str(self)) + "</pre>"
 
 
 def _estimable(fit: Any, names: list[str]) -> list[str]:
@@ -116,13 +108,11 @@ def _estimable(fit: Any, names: list[str]) -> list[str]:
     ``lm`` (and ``hk.ols``) drops a dummy and reports a number for ``SectorPublic``, but that number
     is a contrast of school effects, not a sector effect.
     """
-    model = getattr(fit, "model", None)
-    design = getattr(model, "hlmkit_design", None)
-    if design is not None:
-        X = design.to_numpy(dtype=float)
-        all_names = list(design.columns)
+    if isinstance(fit, OlsResult):
+        X = fit.design.to_numpy(dtype=float)
+        all_names = list(fit.design.columns)
     else:
-        exog = getattr(model, "exog", None)
+        exog = getattr(getattr(fit, "model", None), "exog", None)
         if exog is None:
             return names
         X = np.asarray(exog, dtype=float)
@@ -136,23 +126,32 @@ def _estimable(fit: Any, names: list[str]) -> list[str]:
 
 def _check_same_rows(fe_fit: Any, re_fit: LmeResult) -> None:
     """The two fits must be of the same response on the same rows: the test compares their estimates."""
-    model = getattr(fe_fit, "model", None)
-    endog = getattr(model, "endog", None)
+    if isinstance(fe_fit, OlsResult):
+        endog: Any = fe_fit.y
+        labels: Any = fe_fit.y.index
+    else:
+        model = getattr(fe_fit, "model", None)
+        endog = getattr(model, "endog", None)
+        labels = getattr(getattr(model, "data", None), "row_labels", None)
     if endog is None:
-        raise TypeError("hausman: fe_fit must be a statsmodels fit (e.g. from hlmkit.ols), "
-                        f"not {type(fe_fit).__name__}")
+        raise TypeError(
+            f"hausman: fe_fit must be a fit from hlmkit.ols (or statsmodels), not {type(fe_fit).__name__}"
+        )
     y_fe = np.asarray(endog, dtype=float).reshape(-1)
     y_re = re_fit.y
     if len(y_fe) != len(y_re):
-        raise ValueError(f"hausman: the fits use different rows: {len(y_fe)} in the fixed-effects fit, "
-                         f"{len(y_re)} in the random-effects fit; fit both to the same data")
-    labels = getattr(getattr(model, "data", None), "row_labels", None)
+        raise ValueError(
+            f"hausman: the fits use different rows: {len(y_fe)} in the fixed-effects fit, "
+            f"{len(y_re)} in the random-effects fit; fit both to the same data"
+        )
     if labels is not None and not pd.Index(labels).equals(y_re.index):
-        raise ValueError("hausman: the fits use different rows (their row labels differ); "
-                         "fit both to the same data")
+        raise ValueError(
+            "hausman: the fits use different rows (their row labels differ); fit both to the same data"
+        )
     if not np.allclose(y_fe, y_re.to_numpy(), rtol=1e-12, atol=0):
-        raise ValueError("hausman: the fits have different responses on their rows; "
-                         "fit both to the same response")
+        raise ValueError(
+            "hausman: the fits have different responses on their rows; fit both to the same response"
+        )
 
 
 def hausman(fe_fit: Any, re_fit: Any, terms: Sequence[str] | str | None = None) -> HausmanResult:
@@ -169,7 +168,7 @@ def hausman(fe_fit: Any, re_fit: Any, terms: Sequence[str] | str | None = None) 
 
     Parameters
     ----------
-    fe_fit : statsmodels results (e.g. from :func:`hlmkit.ols`)
+    fe_fit : OlsResult (from :func:`hlmkit.ols`) or statsmodels results
         The fixed-effects fit, e.g. ``hk.ols("mathach ~ ses + ses:Sector + factor(id)", hs1)``
         (cluster dummies absorb everything that is constant within clusters).
     re_fit : LmeResult
@@ -196,8 +195,9 @@ def hausman(fe_fit: Any, re_fit: Any, terms: Sequence[str] | str | None = None) 
     import re as _re
 
     if not isinstance(re_fit, LmeResult):
-        raise TypeError(f"hausman: re_fit must be an LmeResult (from hlmkit.lme), "
-                        f"not {type(re_fit).__name__}")
+        raise TypeError(
+            f"hausman: re_fit must be an LmeResult (from hlmkit.lme), not {type(re_fit).__name__}"
+        )
     _check_same_rows(fe_fit, re_fit)
     fe = get_fix(fe_fit)
     rf = get_fix(re_fit)
@@ -220,8 +220,10 @@ def hausman(fe_fit: Any, re_fit: Any, terms: Sequence[str] | str | None = None) 
     if terms is not None:
         not_est = [n for n in chosen if n not in _estimable(fe_fit, chosen)]
         if not_est:
-            raise ValueError(f"hausman: the fixed-effects fit does not estimate {not_est} (aliased with the "
-                             "cluster dummies); compare only coefficients that vary within clusters")
+            raise ValueError(
+                f"hausman: the fixed-effects fit does not estimate {not_est} (aliased with the "
+                "cluster dummies); compare only coefficients that vary within clusters"
+            )
     if not chosen:
         raise ValueError(
             "hausman: the two fits have no coefficient in common to compare (besides the intercept)"
@@ -252,8 +254,14 @@ def hausman(fe_fit: Any, re_fit: Any, terms: Sequence[str] | str | None = None) 
     with np.errstate(invalid="ignore"):
         se_d = np.sqrt(np.diag(Vd))
     coefs = pd.DataFrame(
-        {"fe": fe.beta[chosen].to_numpy(float), "re": rf.beta[chosen].to_numpy(float), "difference": d,
-         "se_fe": se_fe, "se_re": se_re, "se_difference": se_d},
+        {
+            "fe": fe.beta[chosen].to_numpy(float),
+            "re": rf.beta[chosen].to_numpy(float),
+            "difference": d,
+            "se_fe": se_fe,
+            "se_re": se_re,
+            "se_difference": se_d,
+        },
         index=chosen,
     )
     return HausmanResult(stat, df, pvalue, coefs, positive, ev)
@@ -321,11 +329,13 @@ def influence(fit: LmeResult, by: str | None = None, *, maxiter: int = 100) -> p
             values = fit.data[by].to_numpy()
         if pd.isna(values).any():
             raise ValueError(f"influence: the column {by!r} has missing values in the rows of the fit")
-        labels = fit.groups if by == fit.group else pd.Index(sorted(pd.unique(values)), name=by)
-        codes = labels.get_indexer(values)
+        labels = (
+            fit.groups if by == fit.group else pd.Index(levels_of(values, what=f"influence: {by!r}"), name=by)
+        )
+        codes = labels.get_indexer(pd.Index(values))
         order = np.argsort(codes, kind="stable")
         bounds = np.searchsorted(codes[order], np.arange(len(labels) + 1))
-        units = [order[bounds[k]:bounds[k + 1]] for k in range(len(labels))]
+        units = [order[bounds[k] : bounds[k + 1]] for k in range(len(labels))]
     m = len(units)
     names = list(fit.fixef.index)
     p = len(names)
@@ -379,311 +389,6 @@ def _on_boundary(lam: np.ndarray) -> bool:
 # --------------------------------------------------------------------------------------------
 
 
-def _extremes(values: np.ndarray, k: int) -> np.ndarray:
-    ok = np.flatnonzero(np.isfinite(values))
-    if k <= 0 or not len(ok):
-        return np.zeros(0, dtype=int)
-    return ok[np.argsort(-np.abs(values[ok]))[:k]]
-
-
-def qq_plot(
-    values: Any,
-    ax: plt.Axes | None = None,
-    labels: Sequence[Any] | None = None,
-    n_label: int = 0,
-    line: str = "quartiles",
-    **kw: Any,
-) -> plt.Axes:
-    """Normal quantile plot: sorted values against normal quantiles (nlme's ``qqnorm``).
-
-    Parameters
-    ----------
-    values : array-like
-        Missing values are left out.
-    ax : matplotlib Axes, optional
-    labels : sequence, optional
-        Labels of the values (e.g. row or cluster names); the ``n_label`` most extreme are shown.
-    line : {"quartiles", "identity", None}
-        A reference line through the quartiles (R's ``qqline``), the line y = x (for
-        standardised values), or none.
-
-    Returns
-    -------
-    matplotlib Axes
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> from hlmkit import qq_plot
-    >>> ax = qq_plot(np.random.default_rng(1).normal(size=50))
-    >>> ax.get_xlabel()
-    'Normal quantile'
-    """
-    from .plots import ppoints
-
-    v = np.asarray(values, dtype=float)
-    lab = np.asarray(list(labels), dtype=object) if labels is not None else None
-    ok = np.isfinite(v)
-    v = v[ok]
-    lab = lab[ok] if lab is not None else None
-    order = np.argsort(v, kind="stable")
-    q = stats.norm.ppf(ppoints(len(v)))
-    if ax is None:
-        _, ax = plt.subplots(figsize=(4.5, 4), layout="constrained")
-    style = {"s": 8, "color": "C0", "linewidths": 0}
-    style.update(kw)
-    ax.scatter(q, v[order], **style)
-    if line == "quartiles" and len(v) > 3:
-        y1, y2 = np.quantile(v, [0.25, 0.75])
-        x1, x2 = stats.norm.ppf([0.25, 0.75])
-        slope = (y2 - y1) / (x2 - x1)
-        ax.axline((x1, y1), slope=slope, color="0.4", lw=0.8)
-    elif line == "identity":
-        ax.axline((0, 0), slope=1, color="0.4", lw=0.8)
-    elif line not in (None, "none", "quartiles"):
-        raise ValueError(f"qq_plot: line must be 'quartiles', 'identity' or None, not {line!r}")
-    if lab is not None and n_label:
-        vs = v[order]
-        for k in _extremes(vs - np.median(vs), n_label):
-            ax.annotate(str(lab[order][k]), (q[k], vs[k]), fontsize=MIN_TEXT_PT, xytext=(3, 0),
-                        textcoords="offset points")
-    ax.set_xlabel("Normal quantile")
-    return ax
-
-
-def _is_categorical(s: pd.Series) -> bool:
-    return isinstance(s.dtype, pd.CategoricalDtype) or pd.api.types.is_object_dtype(s.dtype) \
-        or pd.api.types.is_string_dtype(s.dtype) or pd.api.types.is_bool_dtype(s.dtype)
-
-
-def _levels_of(s: pd.Series) -> list[Any]:
-    if isinstance(s.dtype, pd.CategoricalDtype):
-        return [c for c in s.cat.categories if (s == c).any()]
-    return sorted(pd.unique(s.dropna()))
-
-
-def xy_panels(
-    df: pd.DataFrame,
-    x: str,
-    y: str,
-    *,
-    col: str | None = None,
-    row: str | None = None,
-    hue: str | None = None,
-    smooth: str | None = "lowess",
-    hline: float | None = None,
-    labels: str | None = None,
-    n_label: int = 0,
-    panel_size: tuple[float, float] = (2.8, 2.4),
-    sharex: bool = True,
-    sharey: bool = True,
-    point_kw: dict[str, Any] | None = None,
-) -> plt.Figure:
-    """Scatter plots of ``y`` against ``x`` in panels (lattice's ``xyplot(y ~ x | row * col)``).
-
-    The residual displays of the Lab: residuals against fitted values by sector, a
-    scale-location plot, residuals against a covariate. A categorical ``y`` (e.g. ``Sex`` or the
-    cluster) gives horizontal box plots of ``x`` for each of its levels present in the panel instead.
-
-    Parameters
-    ----------
-    df : DataFrame
-    x, y : str
-        Columns on the axes.
-    col, row : str, optional
-        Columns whose levels make the panel columns and rows.
-    hue : str, optional
-        A column whose levels get their own colour.
-    smooth : {"lowess", "ols", None}
-        A smooth of y on x in each panel (over all its points); lowess is left out where x takes
-        fewer than 5 distinct values.
-    hline : float, optional
-        A horizontal reference line (e.g. 0 for residuals).
-    labels, n_label : str, int
-        Label the ``n_label`` points with the largest |y - median| in each panel with this column.
-    panel_size : (width, height) in inches
-    sharex, sharey : bool
-    point_kw : dict, optional
-        Passed to ``Axes.scatter``.
-
-    Returns
-    -------
-    matplotlib Figure
-
-    Examples
-    --------
-    >>> import hlmkit as hk
-    >>> hs = hk.load_hs()
-    >>> fig = hk.xy_panels(hs, "ses", "mathach", col="Sector")
-    >>> len(fig.axes)
-    2
-    """
-    for c in [x, y, col, row, hue, labels]:
-        if c is not None and c not in df.columns:
-            raise KeyError(f"xy_panels: no column {c!r} in the data")
-    cols = _levels_of(df[col]) if col else [None]
-    rows = _levels_of(df[row]) if row else [None]
-    categorical_y = _is_categorical(df[y])
-    fig, axes = plt.subplots(len(rows), len(cols),
-                             figsize=fit_page(panel_size[0] * len(cols), panel_size[1] * len(rows)),
-                             sharex=sharex, sharey=sharey and not categorical_y, squeeze=False,
-                             layout="constrained")
-    kw = {"s": 5, "alpha": 0.5, "linewidths": 0}
-    kw.update(point_kw or {})
-    hues = _levels_of(df[hue]) if hue else [None]
-    for i, rlev in enumerate(rows):
-        for k, clev in enumerate(cols):
-            ax = axes[i, k]
-            part = df
-            if row:
-                part = part[part[row] == rlev]
-            if col:
-                part = part[part[col] == clev]
-            title = " | ".join(str(v) for v in (rlev, clev) if v is not None)
-            if title:
-                ax.set_title(title, fontsize=8, pad=2)
-            ax.tick_params(labelsize=MIN_TEXT_PT)
-            if categorical_y:
-                levels = _levels_of(part[y])  # the levels present in this panel
-                data = [part.loc[part[y] == lev, x].dropna().to_numpy(float) for lev in levels]
-                ax.boxplot(data, orientation="horizontal", tick_labels=[str(v) for v in levels], widths=0.6,
-                           flierprops={"markersize": 2}, medianprops={"color": "C3"})
-                ax.tick_params(axis="y", labelsize=MIN_TEXT_PT)
-                if hline is not None:
-                    ax.axvline(hline, color="0.5", lw=0.8)
-                continue
-            for h, lev in enumerate(hues):
-                sub = part if lev is None else part[part[hue] == lev]
-                ax.scatter(sub[x], sub[y], color=f"C{h}", label=None if lev is None else str(lev), **kw)
-            xv = part[x].to_numpy(float)
-            yv = part[y].to_numpy(float)
-            okp = np.isfinite(xv) & np.isfinite(yv)
-            if smooth == "lowess" and len(np.unique(xv[okp])) >= 5:  # lowess needs spread-out x
-                from statsmodels.nonparametric.smoothers_lowess import lowess
-
-                sm = lowess(yv[okp], xv[okp], frac=2 / 3, return_sorted=True)
-                ax.plot(sm[:, 0], sm[:, 1], color="C3", lw=1.2)
-            elif smooth == "ols" and okp.sum() > 2 and np.ptp(xv[okp]) > 0:
-                b, a = np.polyfit(xv[okp], yv[okp], 1)
-                xx = np.array([xv[okp].min(), xv[okp].max()])
-                ax.plot(xx, a + b * xx, color="C3", lw=1.2)
-            elif smooth not in (None, "lowess", "ols"):
-                raise ValueError(f"xy_panels: smooth must be 'lowess', 'ols' or None, not {smooth!r}")
-            if hline is not None:
-                ax.axhline(hline, color="0.5", lw=0.8)
-            if labels and n_label:
-                lab = part[labels].to_numpy()
-                for j in _extremes(np.where(okp, yv - np.nanmedian(yv[okp]), np.nan), n_label):
-                    ax.annotate(str(lab[j]), (xv[j], yv[j]), fontsize=MIN_TEXT_PT, xytext=(3, 0),
-                                textcoords="offset points")
-    fig.supxlabel(x, fontsize=9)
-    if not categorical_y:
-        fig.supylabel(y, fontsize=9)
-    if hue:
-        handles = [plt.Line2D([], [], color=f"C{h}", marker="o", ls="", ms=4) for h in range(len(hues))]
-        fig.legend(handles, [str(v) for v in hues], loc="outside upper center", ncol=len(hues), fontsize=8,
-                   frameon=False)
-    return fig
-
-
-def scatter_matrix(
-    df: pd.DataFrame,
-    columns: Sequence[str] | None = None,
-    *,
-    hue: str | None = None,
-    ellipse_radius: float | Sequence[float] | None = (1.0, 2.0),
-    labels: Sequence[Any] | None = None,
-    n_label: int = 0,
-    panel_size: float = 1.6,
-) -> plt.Figure:
-    """Scatterplot matrix with data ellipses and labelled extreme points (car's ``spm``).
-
-    Off the diagonal: every pair of columns, with the data ellipse(s) of each ``hue`` group and,
-    if ``labels`` is given, the ``n_label`` points farthest from the centre (in Mahalanobis
-    distance) labelled. On the diagonal: a histogram of the column.
-
-    Parameters
-    ----------
-    df : DataFrame
-    columns : list of str, optional
-        Numeric columns to show (default: all numeric columns).
-    hue : str, optional
-        A column whose levels get their own colour and ellipses.
-    ellipse_radius : float, sequence or None
-    labels : sequence, optional
-        One label per row of ``df`` (e.g. its index).
-    n_label : int
-    panel_size : float
-        Inches per panel.
-
-    Returns
-    -------
-    matplotlib Figure
-
-    Examples
-    --------
-    >>> import hlmkit as hk
-    >>> sch = hk.up(hk.load_hs(), "school", all=True)
-    >>> fig = hk.scatter_matrix(sch, ["mathach", "ses", "Size"])
-    >>> len(fig.axes)
-    9
-    """
-    from .ellipse import data_ellipse
-
-    cols = list(columns) if columns is not None else [
-        c for c in df.columns if pd.api.types.is_numeric_dtype(df[c].dtype) and not _is_categorical(df[c])
-    ]
-    bad = [c for c in cols if c not in df.columns]
-    if bad:
-        raise KeyError(f"scatter_matrix: no column(s) {bad} in the data")
-    if len(cols) < 2:
-        raise ValueError("scatter_matrix: need at least two numeric columns")
-    k = len(cols)
-    fig, axes = plt.subplots(k, k, figsize=fit_page(panel_size * k, panel_size * k), squeeze=False,
-                             layout="constrained")
-    groups = [(None, np.ones(len(df), dtype=bool))] if hue is None else [
-        (lev, (df[hue] == lev).to_numpy()) for lev in _levels_of(df[hue])
-    ]
-    lab = np.asarray(list(labels), dtype=object) if labels is not None else None
-    for i, yc in enumerate(cols):
-        for j, xc in enumerate(cols):
-            ax = axes[i, j]
-            ax.tick_params(labelsize=MIN_TEXT_PT)
-            if i == j:
-                v = df[xc].to_numpy(float)
-                ax.hist(v[np.isfinite(v)], bins=15, color="0.7")
-                ax.set_yticks([])
-                ax.set_title(xc, fontsize=8, pad=2)
-                continue
-            xv = df[xc].to_numpy(float)
-            yv = df[yc].to_numpy(float)
-            for g, (lev, mask) in enumerate(groups):
-                ax.scatter(xv[mask], yv[mask], s=6, color=f"C{g}", linewidths=0, alpha=0.7)
-                ok = mask & np.isfinite(xv) & np.isfinite(yv)
-                if ellipse_radius is not None and ok.sum() > 2 and np.ptp(xv[ok]) > 0 and np.ptp(yv[ok]) > 0:
-                    pts = data_ellipse(xv[ok], yv[ok], radius=ellipse_radius)
-                    ax.plot(pts[:, 0], pts[:, 1], color=f"C{g}", lw=0.8)
-            if lab is not None and n_label:
-                ok = np.isfinite(xv) & np.isfinite(yv)
-                xy = np.column_stack([xv[ok], yv[ok]])
-                S = np.cov(xy, rowvar=False)
-                dev = xy - xy.mean(axis=0)
-                d2 = np.einsum("ij,jk,ik->i", dev, np.linalg.pinv(S), dev)
-                idx = np.flatnonzero(ok)[np.argsort(-d2)[:n_label]]
-                for r in idx:
-                    ax.annotate(str(lab[r]), (xv[r], yv[r]), fontsize=MIN_TEXT_PT, xytext=(2, 1),
-                                textcoords="offset points")
-            if j == 0:
-                ax.set_ylabel(yc, fontsize=MIN_TEXT_PT)
-            if i == k - 1:
-                ax.set_xlabel(xc, fontsize=MIN_TEXT_PT)
-    if hue is not None:
-        handles = [plt.Line2D([], [], color=f"C{g}", marker="o", ls="", ms=4) for g in range(len(groups))]
-        fig.legend(handles, [str(lev) for lev, _ in groups], loc="outside upper center", ncol=len(groups),
-                   fontsize=8, frameon=False)
-    return fig
-
-
 def influence_plot(
     infl: pd.DataFrame,
     ax: plt.Axes | None = None,
@@ -708,9 +413,14 @@ def influence_plot(
     pos = np.arange(len(v))
     ax.vlines(pos, 0, v, color="C0", lw=1)
     ax.scatter(pos, v, s=8, color="C0", zorder=3)
-    for k in _extremes(v, n_label):
-        ax.annotate(str(infl.index[k]), (pos[k], v[k]), fontsize=MIN_TEXT_PT, xytext=(2, 2),
-                    textcoords="offset points")
+    for k in extreme_points(v, n_label):
+        ax.annotate(
+            str(infl.index[k]),
+            (pos[k], v[k]),
+            fontsize=MIN_TEXT_PT,
+            xytext=(2, 2),
+            textcoords="offset points",
+        )
     ax.set_xlim(-1, len(v))
     ax.set_ylim(bottom=0)
     ax.set_xlabel(f"{infl.index.name or 'unit'} deleted (in order)")

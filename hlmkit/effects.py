@@ -15,14 +15,16 @@ are :func:`hlmkit.plot3d.view3d_static`.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
+from matplotlib.figure import Figure, SubFigure
 
-from .plots import MIN_TEXT_PT, fit_page
+from .frames import levels_of
+from .plots import MIN_TEXT_PT, fit_page, legend_above
 
 __all__ = ["cluster_lines", "effect_plot", "mark_effect", "plot_band"]
 
@@ -92,18 +94,30 @@ def plot_band(
 
 
 def _levels(s: pd.Series) -> list[Any]:
-    if isinstance(s.dtype, pd.CategoricalDtype):
-        return [c for c in s.cat.categories if (s == c).any()]
-    return list(pd.unique(s.dropna()))
+    """The levels of a column of a prediction grid: in the order the grid gives them (R's
+    ``expand.grid``), categories in their order (:func:`hlmkit.frames.levels_of`)."""
+    return levels_of(s, in_order_given=True, what=f"the column {s.name!r}")
 
 
-def _panels(frame: pd.DataFrame, col: str | None, row: str | None, panel_size: tuple[float, float],
-            sharex: bool, sharey: bool) -> tuple[plt.Figure, np.ndarray, list[Any], list[Any]]:
+def _panels(
+    frame: pd.DataFrame,
+    col: str | None,
+    row: str | None,
+    panel_size: tuple[float, float],
+    sharex: bool,
+    sharey: bool,
+) -> tuple[plt.Figure, np.ndarray, list[Any], list[Any]]:
     cols = _levels(frame[col]) if col else [None]
     rows = _levels(frame[row]) if row else [None]
-    fig, axes = plt.subplots(len(rows), len(cols),
-                             figsize=fit_page(panel_size[0] * len(cols), panel_size[1] * len(rows)),
-                             sharex=sharex, sharey=sharey, squeeze=False, layout="constrained")
+    fig, axes = plt.subplots(
+        len(rows),
+        len(cols),
+        figsize=fit_page(panel_size[0] * len(cols), panel_size[1] * len(rows)),
+        sharex=sharex,
+        sharey=sharey,
+        squeeze=False,
+        layout="constrained",
+    )
     return fig, axes, rows, cols
 
 
@@ -145,7 +159,7 @@ def effect_plot(
     hline: float | None = None,
     legend: bool = True,
     alpha: float = 0.2,
-) -> plt.Figure:
+) -> Figure | SubFigure:
     """Fitted values against a covariate, one line (with its band) per group, in panels.
 
     Typically ``frame = hk.wald(fit, pred=grid).to_frame(se=2)``: ``coef`` is the estimate at each
@@ -179,7 +193,7 @@ def effect_plot(
 
     Returns
     -------
-    matplotlib Figure
+    matplotlib Figure (the SubFigure of ``ax`` when ``ax`` is in one)
 
     Examples
     --------
@@ -195,8 +209,9 @@ def effect_plot(
     for c in [x, y, group, hue, style, col, row]:
         if c is not None and c not in frame.columns:
             raise KeyError(f"effect_plot: no column {c!r}; the columns are {list(frame.columns)}")
-    show_band = band and lower is not None and upper is not None and lower in frame.columns \
-        and upper in frame.columns
+    show_band = (
+        band and lower is not None and upper is not None and lower in frame.columns and upper in frame.columns
+    )
     if ax is not None:
         if col or row:
             raise ValueError("effect_plot: give ax only without col/row panels")
@@ -221,7 +236,8 @@ def effect_plot(
                     hv = _levels(sub[hue])
                     if len(hv) != 1:
                         raise ValueError(
-                            f"effect_plot: the line of {group} = {glev!r} has several {hue} values {hv}")
+                            f"effect_plot: the line of {group} = {glev!r} has several {hue} values {hv}"
+                        )
                     color = f"C{hues.index(hv[0]) % 10}"
                 else:
                     color = f"C{g % 10}"
@@ -230,11 +246,22 @@ def effect_plot(
                     sv = _levels(sub[style])
                     if len(sv) != 1:
                         raise ValueError(
-                            f"effect_plot: the line of {group} = {glev!r} has several {style} values {sv}")
+                            f"effect_plot: the line of {group} = {glev!r} has several {style} values {sv}"
+                        )
                     ls = _STYLES[styles.index(sv[0]) % len(_STYLES)]
-                line = plot_band(a, sub[x], sub[y], sub[lower] if show_band else None,
-                                 sub[upper] if show_band else None, color=color, ls=ls, lw=1.5, alpha=alpha)
+                line = plot_band(
+                    a,
+                    sub[x],
+                    sub[y],
+                    sub[lower] if show_band else None,
+                    sub[upper] if show_band else None,
+                    color=color,
+                    ls=ls,
+                    lw=1.5,
+                    alpha=alpha,
+                )
                 # the legend names what tells the lines apart: the colour, the style, or the group
+                key: str | None
                 if hue and not style:
                     key = str(_levels(sub[hue])[0])
                 elif style and not hue:
@@ -257,8 +284,14 @@ def effect_plot(
     if legend and handles:
         target = axes[0, -1]
         title = hue if (hue and not style) else style if (style and not hue) else group
-        target.legend(list(handles.values()), list(handles.keys()), fontsize=MIN_TEXT_PT, frameon=False,
-                      title=title, title_fontsize=MIN_TEXT_PT)
+        target.legend(
+            list(handles.values()),
+            list(handles.keys()),
+            fontsize=MIN_TEXT_PT,
+            frameon=False,
+            title=title,
+            title_fontsize=MIN_TEXT_PT,
+        )
     return fig
 
 
@@ -340,9 +373,7 @@ def cluster_lines(
     fig.supxlabel(x, fontsize=9)
     fig.supylabel(y, fontsize=9)
     if hue:
-        handles = [plt.Line2D([], [], color=f"C{h}") for h in range(len(hues))]
-        fig.legend(handles, [str(v) for v in hues], loc="outside upper center", ncol=len(hues), fontsize=8,
-                   frameon=False)
+        legend_above(fig, [str(v) for v in hues])
     return fig
 
 
@@ -367,8 +398,13 @@ def mark_effect(
     >>> ann.get_text()
     'contextual'
     """
-    ax.annotate("", xy=tuple(end), xytext=tuple(start),
-                arrowprops={"arrowstyle": "->", "color": color, "lw": 1.2, "shrinkA": 0, "shrinkB": 0})
+    ax.annotate(
+        "",
+        xy=(end[0], end[1]),
+        xytext=(start[0], start[1]),
+        arrowprops={"arrowstyle": "->", "color": color, "lw": 1.2, "shrinkA": 0, "shrinkB": 0},
+    )
     mid = ((start[0] + end[0]) / 2, (start[1] + end[1]) / 2)
-    return ax.annotate(label, mid, xytext=offset, textcoords="offset points", color=color, fontsize=fontsize,
-                       va="center")
+    return ax.annotate(
+        label, mid, xytext=offset, textcoords="offset points", color=color, fontsize=fontsize, va="center"
+    )

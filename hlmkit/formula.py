@@ -24,14 +24,14 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 import pandas as pd
 
 from .frames import cvar, dvar
 
-__all__ = ["FormulaError", "parse_formula", "update_formula", "ModelFrame", "Design"]
+__all__ = ["Design", "FormulaError", "ModelFrame", "parse_formula", "update_formula"]
 
 
 class FormulaError(ValueError):
@@ -128,7 +128,7 @@ class _Parser:
     """Precedence climbing over R's formula operators."""
 
     # binding powers: higher binds tighter (R: ^ > %in% > : > * / > + -)
-    BP = {"+": 10, "-": 10, "*": 20, "/": 20, ":": 30, "%in%": 35, "^": 40}
+    BP: ClassVar[dict[str, int]] = {"+": 10, "-": 10, "*": 20, "/": 20, ":": 30, "%in%": 35, "^": 40}
 
     def __init__(self, tokens: list[Tok], text: str, dot: list[Tok] | None) -> None:
         self.toks = tokens
@@ -207,8 +207,9 @@ class _Parser:
         if tok.kind == "op" and tok.text == "(":
             # a parenthesised formula, or an expression such as (Minority == "Yes")
             inner = self.collect_balanced()
-            if any(t.kind == "op" and t.text in ("==", "!=", "<", ">", "<=", ">=", "&", "|", "!")
-                   for t in inner):
+            if any(
+                t.kind == "op" and t.text in ("==", "!=", "<", ">", "<=", ">=", "&", "|", "!") for t in inner
+            ):
                 return [frozenset([self.var(inner)])], None
             sub = _Parser(inner, self.text, self.dot)
             sub.variables, sub.var_tokens = self.variables, self.var_tokens
@@ -227,7 +228,7 @@ class _Parser:
         raise FormulaError(f"unexpected {tok.text!r} in {self.text!r}")
 
     def collect_balanced(self) -> list[Tok]:
-        depth, inner = 1, []
+        depth, inner = 1, list[Tok]()
         while True:
             tok = self.take()
             if tok.kind == "op" and tok.text == "(":
@@ -318,8 +319,9 @@ def parse_formula(text: str, dot: str | None = None) -> ParsedFormula:
     if not rhs:
         raise FormulaError(f"the formula {text!r} has nothing after '~'")
     terms, icpt = parser.parse_expr()
-    if parser.peek() is not None:
-        raise FormulaError(f"cannot read {text!r} from {parser.peek().text!r} on")  # type: ignore[union-attr]
+    leftover = parser.peek()
+    if leftover is not None:
+        raise FormulaError(f"cannot read {text!r} from {leftover.text!r} on")
     terms = [t for t in terms if t]  # the empty term is the intercept
     order = sorted(range(len(terms)), key=lambda k: (len(terms[k]), k))
     return ParsedFormula(
@@ -381,7 +383,7 @@ def _factor(x: Any, levels: Iterable[Any] | None = None) -> pd.Series:
     return pd.Series(pd.Categorical(s), index=s.index, name=s.name)
 
 
-def _I(x: Any) -> Any:  # noqa: N802 - R's name
+def _I(x: Any) -> Any:
     return x
 
 
@@ -457,7 +459,7 @@ def evaluate(tokens: list[Tok], data: pd.DataFrame, extra: Mapping[str, Any] | N
         if rname in FUNCTIONS and rname not in data.columns:
             env[pyname] = FUNCTIONS[rname]
     try:
-        return eval(code, {"__builtins__": {}}, env)  # noqa: S307 - formulas are code by design
+        return eval(code, {"__builtins__": {}}, env)
     except NameError as exc:
         missing = str(exc).split("'")[1] if "'" in str(exc) else str(exc)
         back = {v: k for k, v in names.items()}
@@ -466,7 +468,7 @@ def evaluate(tokens: list[Tok], data: pd.DataFrame, extra: Mapping[str, Any] | N
         ) from None
     except FormulaError:
         raise
-    except Exception as exc:  # noqa: BLE001 - re-raise with the variable named
+    except Exception as exc:
         raise FormulaError(f"could not evaluate {_deparse(tokens)!r}: {exc}") from exc
 
 
@@ -515,8 +517,14 @@ def _classify(label: str, value: Any, n: int, index: pd.Index, levels: list[Any]
     if levels is None and is_factor and plain:
         # text or object values: sorted levels and codes in one pass (pd.factorize; -1 for missing)
         codes, uniques = pd.factorize(s, sort=False)
-        kinds = sorted({"number" if isinstance(v, (int, float, np.number)) and not isinstance(v, (bool, np.bool_))
-                        else type(v).__name__ for v in uniques})
+        kinds = sorted(
+            {
+                "number"
+                if isinstance(v, (int, float, np.number)) and not isinstance(v, (bool, np.bool_))
+                else type(v).__name__
+                for v in uniques
+            }
+        )
         if len(kinds) > 1:
             raise FormulaError(
                 f"{label!r} mixes values of different types ({', '.join(kinds)}), which cannot be "
@@ -527,8 +535,13 @@ def _classify(label: str, value: Any, n: int, index: pd.Index, levels: list[Any]
         remap = np.empty(len(order), dtype=np.intp)
         remap[order] = np.arange(len(order))
         codes = np.where(codes >= 0, remap[np.maximum(codes, 0)], -1)
-        return _Var(label, "factor", np.asarray(codes, dtype=np.intp), [_level_label(v) for v in levels],
-                    levels=levels)
+        return _Var(
+            label,
+            "factor",
+            np.asarray(codes, dtype=np.intp),
+            [_level_label(v) for v in levels],
+            levels=levels,
+        )
     if levels is not None or is_factor:
         if levels is None:
             if isinstance(s.dtype, pd.CategoricalDtype):
@@ -550,10 +563,16 @@ def _classify(label: str, value: Any, n: int, index: pd.Index, levels: list[Any]
         if unknown.any():
             bad = sorted(set(map(str, s[unknown].unique())))
             raise FormulaError(f"{label!r} has levels not seen when the model was fitted: {bad}")
-        cat = pd.Categorical(s.to_numpy() if not isinstance(s.dtype, pd.CategoricalDtype) else s.array,
-                             categories=levels)
-        return _Var(label, "factor", np.asarray(cat.codes, dtype=np.intp), [_level_label(v) for v in levels],
-                    levels=list(levels))
+        cat = pd.Categorical(
+            s.to_numpy() if not isinstance(s.dtype, pd.CategoricalDtype) else s.array, categories=levels
+        )
+        return _Var(
+            label,
+            "factor",
+            np.asarray(cat.codes, dtype=np.intp),
+            [_level_label(v) for v in levels],
+            levels=list(levels),
+        )
     arr = np.asarray(s, dtype=float).reshape(n, 1)
     return _Var(label, "numeric", arr, [""])
 
@@ -647,13 +666,17 @@ class ModelFrame:
         for label, v in vars_.items():
             if v.kind == "numeric" and np.isinf(v.values[self.keep]).any():
                 k = int(np.isinf(v.values[self.keep]).any(axis=1).sum())
-                raise FormulaError(f"the variable {label!r} has {k} infinite value(s); remove those rows or "
-                                   "set them to NaN (missing) before fitting")
+                raise FormulaError(
+                    f"the variable {label!r} has {k} infinite value(s); remove those rows or "
+                    "set them to NaN (missing) before fitting"
+                )
         if self.response_values is not None and np.isinf(self.response_values[self.keep]).any():
             k = int(np.isinf(self.response_values[self.keep]).sum())
-            raise FormulaError(f"the response {self.parsed.response!r} has {k} infinite value(s); "
-                               "remove those "
-                               "rows or set them to NaN (missing) before fitting")
+            raise FormulaError(
+                f"the response {self.parsed.response!r} has {k} infinite value(s); "
+                "remove those "
+                "rows or set them to NaN (missing) before fitting"
+            )
         self.index = data.index[self.keep]
         # subset, dropping unused factor levels (as R's model.frame for lm and lme)
         self.vars: dict[str, _Var] = {}
@@ -714,7 +737,7 @@ def build_design(pf: ParsedFormula, vars_: Mapping[str, _Var], n: int) -> Design
     names: list[str] = []
     assign: list[int] = []
     term_labels: list[str] = []
-    present = set(pf.terms) | ({frozenset()} if pf.intercept else set())
+    present: set[frozenset[int]] = set(pf.terms) | ({frozenset()} if pf.intercept else set())
     if pf.intercept:
         cols.append(np.ones((n, 1)))
         names.append("(Intercept)")
@@ -748,9 +771,7 @@ def build_design(pf: ParsedFormula, vars_: Mapping[str, _Var], n: int) -> Design
                     part, part_names = onehot, [label + lv for lv in v.colnames]
             # first factor varies fastest: new columns are (old x new) with old fastest
             block = (block[:, :, None] * part[:, None, :]).reshape(n, -1, order="F")
-            block_names = [
-                (a + ":" + b) if a else b for b in part_names for a in block_names
-            ]
+            block_names = [(a + ":" + b) if a else b for b in part_names for a in block_names]
         cols.append(block)
         names.extend(block_names)
         assign.extend([tindex] * block.shape[1])

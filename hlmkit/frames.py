@@ -19,12 +19,12 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Callable, Hashable, Sequence
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import pandas as pd
 
-__all__ = ["capply", "cvar", "dvar", "up", "tab", "some", "gicc", "reorder"]
+__all__ = ["capply", "cvar", "dvar", "gicc", "reorder", "some", "tab", "up"]
 
 
 # --------------------------------------------------------------------------------------------
@@ -43,17 +43,21 @@ def _as_series(x: Any, name: str = "x") -> pd.Series:
     return pd.Series(arr)
 
 
-def _resolve_by(by: Any, n: int, frame: pd.DataFrame | None, index: pd.Index,
-                x_labelled: bool = True) -> list[pd.Series]:
+def _resolve_by(
+    by: Any, n: int, frame: pd.DataFrame | None, index: pd.Index, x_labelled: bool = True
+) -> list[pd.Series]:
     """Turn ``by`` (a column name, a Series/array, or a list of those) into aligned Series.
 
     A Series ``by`` is aligned with ``x`` by index label when ``x`` is a pandas object (the same
     labels in another order are reordered; different labels are an error), and by position when
     ``x`` is an array (it has no labels), as R does with vectors.
     """
-    if isinstance(by, (list, tuple)) and by and all(
-        isinstance(b, (str, pd.Series, np.ndarray, list, tuple, pd.Categorical)) for b in by
-    ) and not (frame is None and all(isinstance(b, str) for b in by)):
+    if (
+        isinstance(by, (list, tuple))
+        and by
+        and all(isinstance(b, (str, pd.Series, np.ndarray, list, tuple, pd.Categorical)) for b in by)
+        and not (frame is None and all(isinstance(b, str) for b in by))
+    ):
         items = list(by)  # several grouping variables
     else:
         items = [by]  # one grouping variable given by its values
@@ -77,8 +81,11 @@ def _resolve_by(by: Any, n: int, frame: pd.DataFrame | None, index: pd.Index,
                 if not x_labelled:
                     # x has no labels: align on position, as R does with vectors
                     s = pd.Series(s.to_numpy(), index=index, name=s.name)
-                elif (s.index.is_unique and index.is_unique
-                      and s.index.sort_values().equals(index.sort_values())):
+                elif (
+                    s.index.is_unique
+                    and index.is_unique
+                    and s.index.sort_values().equals(index.sort_values())
+                ):
                     s = s.reindex(index)  # the same rows in another order: align by label
                 else:
                     raise ValueError(
@@ -87,12 +94,81 @@ def _resolve_by(by: Any, n: int, frame: pd.DataFrame | None, index: pd.Index,
                         "by.to_numpy() to match them by position"
                     )
             else:
-                s = pd.Series(s.to_numpy() if not isinstance(s.dtype, pd.CategoricalDtype) else s.array,
-                              index=index, name=s.name)
+                s = pd.Series(
+                    s.to_numpy() if not isinstance(s.dtype, pd.CategoricalDtype) else s.array,
+                    index=index,
+                    name=s.name,
+                )
         if len(s) != n:
             raise ValueError(f"by: the grouping variable has {len(s)} values but x has {n}")
         out.append(s)
     return out
+
+
+def levels_of(
+    values: Any, *, unused: bool = False, in_order_given: bool = False, what: str = "the grouping"
+) -> list[Any]:
+    """The levels of a grouping, in hlmkit's one order for clusters, panels, colours and tables.
+
+    **The rule** is R's ``factor``: a categorical's categories in their order, and for any other
+    values the distinct values sorted (numbers numerically, text alphabetically). Missing values
+    are not a level. So clusters (``lme``'s ``ranef`` and ``coef``, ``lmlist``, ``influence``),
+    panels and colours of the course's plots, and ``tab`` all list levels as R would.
+
+    Parameters
+    ----------
+    values : Series, Categorical or array
+    unused : bool, default False
+        Keep the categories that do not occur (R's ``table`` shows them with count 0); by default
+        only the levels present are listed.
+    in_order_given : bool, default False
+        List non-categorical values in their order of first appearance instead of sorted. Only
+        for prediction grids (:func:`hlmkit.effect_plot`): their rows come in the order the grid
+        was built, as R's ``expand.grid`` makes its factors with the levels in the order given.
+    what : str
+        What the values are, for the error message.
+
+    Raises
+    ------
+    TypeError
+        Values of several types that cannot be sorted (e.g. numbers and text).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from hlmkit.frames import levels_of
+    >>> levels_of([3, 1, 2, 1]), levels_of(["b", "a", None]), levels_of([3, 1, 2], in_order_given=True)
+    ([1, 2, 3], ['a', 'b'], [3, 1, 2])
+    >>> levels_of(pd.Categorical(["lo"], categories=["lo", "hi"])), levels_of(
+    ...     pd.Categorical(["lo"], categories=["lo", "hi"]), unused=True)
+    (['lo'], ['lo', 'hi'])
+    """
+    s = (
+        values
+        if isinstance(values, pd.Series)
+        else pd.Series(values if isinstance(values, pd.Categorical) else np.asarray(values))
+    )
+    if isinstance(s.dtype, pd.CategoricalDtype):
+        cats = list(s.cat.categories)
+        if unused:
+            return cats
+        used = set(s.cat.codes[s.cat.codes >= 0].unique().tolist())
+        return [c for k, c in enumerate(cats) if k in used]
+    present = s.dropna()
+    if present.dtype.kind in "biuf":  # numbers: sorted at C speed, as Python numbers
+        arr = present.to_numpy()
+        return (pd.unique(arr) if in_order_given else np.unique(arr)).tolist()
+    uniq = list(pd.unique(present))
+    if in_order_given:
+        return uniq
+    try:
+        return sorted(uniq)
+    except TypeError:
+        kinds = sorted({type(v).__name__ for v in uniq})
+        raise TypeError(
+            f"{what} mixes values of different types ({', '.join(kinds)}), which cannot be ordered; "
+            "make it one type, e.g. with .astype(str)"
+        ) from None
 
 
 def _group_codes(keys: list[pd.Series], na_group: bool = False) -> tuple[np.ndarray, int]:
@@ -101,10 +177,10 @@ def _group_codes(keys: list[pd.Series], na_group: bool = False) -> tuple[np.ndar
         codes, uniques = pd.factorize(keys[0], use_na_sentinel=not na_group)
         return codes.astype(np.intp), len(uniques)
     frame = pd.concat([k.reset_index(drop=True) for k in keys], axis=1)
-    frame.columns = range(frame.shape[1])
-    codes = frame.groupby(list(frame.columns), dropna=not na_group, sort=False).ngroup().to_numpy()
-    codes = np.where(np.isnan(codes.astype(float)), -1, codes).astype(np.intp)
-    return codes, int(codes.max()) + 1 if len(codes) else 0
+    frame.columns = pd.RangeIndex(frame.shape[1])
+    numbers = frame.groupby(list(frame.columns), dropna=not na_group, sort=False).ngroup().to_numpy()
+    multi_codes = np.where(np.isnan(numbers.astype(float)), -1, numbers).astype(np.intp)
+    return multi_codes, int(multi_codes.max()) + 1 if len(multi_codes) else 0
 
 
 def _split_indices(codes: np.ndarray, ngroups: int) -> list[np.ndarray]:
@@ -165,29 +241,34 @@ def capply(
     [2.0, 2.0, 7.0, 7.0, 7.0]
     """
     is_frame = isinstance(x, pd.DataFrame)
-    xs = x if is_frame else _as_series(x)
+    xs: pd.Series | pd.DataFrame = x if isinstance(x, pd.DataFrame) else _as_series(x)
     n = len(xs)
-    keys = _resolve_by(by, n, xs if is_frame else None, xs.index,
-                       x_labelled=isinstance(x, (pd.Series, pd.DataFrame)))
+    keys = _resolve_by(
+        by,
+        n,
+        xs if isinstance(xs, pd.DataFrame) else None,
+        xs.index,
+        x_labelled=isinstance(x, (pd.Series, pd.DataFrame)),
+    )
     codes, ngroups = _group_codes(keys, na_group=na_group)
     if isinstance(func, str):
         name = func
         if is_frame:
             raise TypeError("capply: a named reduction needs a single column x, not a DataFrame")
 
-        def func(v: pd.Series, *a: Any, **k: Any) -> Any:  # noqa: F811 - shadow on purpose
+        def func(v: Any, *a: Any, **k: Any) -> Any:
             return getattr(v, name)(*a, **k)
 
     out = np.full(n, np.nan, dtype=object)
     numeric = True
-    for g, idx in enumerate(_split_indices(codes, ngroups)):
+    for idx in _split_indices(codes, ngroups):
         chunk = xs.iloc[idx]
         res = func(chunk, *args, **kw)
         if isinstance(res, (pd.Series, pd.DataFrame, np.ndarray, list, tuple)):
             vals = np.asarray(res)
             if vals.ndim == 2 and vals.shape[1] == 1:
                 vals = vals[:, 0]
-            if vals.ndim == 0 or vals.size == 1 and len(idx) != 1:
+            if vals.ndim == 0 or (vals.size == 1 and len(idx) != 1):
                 vals = np.repeat(vals.reshape(-1)[0], len(idx))
             elif vals.ndim != 1 or len(vals) != len(idx):
                 label = keys[0].iloc[idx[0]] if len(keys) == 1 else tuple(k.iloc[idx[0]] for k in keys)
@@ -198,8 +279,9 @@ def capply(
         else:
             vals = np.repeat(np.asarray(res, dtype=object).reshape(()), len(idx))
         out[idx] = vals
-        if numeric and not all(isinstance(v, (int, float, np.number, bool, np.bool_)) or v is None
-                               for v in vals[:1]):
+        if numeric and not all(
+            isinstance(v, (int, float, np.number, bool, np.bool_)) or v is None for v in vals[:1]
+        ):
             numeric = False
     result = pd.Series(out, index=xs.index, name=getattr(x, "name", None) if not is_frame else None)
     if numeric:
@@ -274,12 +356,12 @@ def cvar(x: Any, by: Any, all: bool = False) -> pd.Series | pd.DataFrame:  # noq
         means[codes < 0] = np.nan
         means.index = xs.index
         if means.shape[1] == 1 and not all:
-            return means.iloc[:, 0].rename(xs.name)
+            return _named(means.iloc[:, 0], xs.name)
         return means
     values = xs.astype(float)
-    means = values.groupby(codes).transform("mean").to_numpy(copy=True)
-    means[codes < 0] = np.nan
-    return pd.Series(means, index=xs.index, name=xs.name)
+    mean_values = values.groupby(codes).transform("mean").to_numpy(copy=True)
+    mean_values[codes < 0] = np.nan
+    return pd.Series(mean_values, index=xs.index, name=xs.name)
 
 
 def dvar(x: Any, by: Any, all: bool = False) -> pd.Series | pd.DataFrame:  # noqa: A002
@@ -301,9 +383,17 @@ def dvar(x: Any, by: Any, all: bool = False) -> pd.Series | pd.DataFrame:  # noq
         dummies = _dummies(xs, all_levels=all)
         means = cvar(xs, by, all=all)
         if isinstance(means, pd.Series):
-            return (dummies.iloc[:, 0] - means).rename(xs.name)
+            return _named(dummies.iloc[:, 0] - means, xs.name)
         return dummies - means
-    return (xs.astype(float) - cvar(xs, by)).rename(xs.name)
+    mean = cast(pd.Series, cvar(xs, by))  # a numeric x: one cluster mean per row
+    return _named(xs.astype(float) - mean, xs.name)
+
+
+def _named(s: pd.Series, name: Hashable) -> pd.Series:
+    """``s`` under the name ``name`` (``Series.rename`` with a scalar)."""
+    out = s.copy(deep=False)
+    out.name = name
+    return out
 
 
 def reorder(x: Any, score: Any, func: Callable[[pd.Series], float] | str = "mean") -> pd.Categorical:
@@ -420,8 +510,9 @@ def up(
             else:
                 modes = grouped[col].agg(_mode)
                 if isinstance(s.dtype, pd.CategoricalDtype):
-                    modes = pd.Categorical(modes, categories=s.cat.categories)
-                out[col] = modes
+                    out[col] = pd.Categorical(modes, categories=s.cat.categories)
+                else:
+                    out[col] = modes
     if agg:
         for col in agg:
             if col not in df.columns:
@@ -451,17 +542,14 @@ def up(
 NA_LABEL = "<NA>"
 
 
-def _levels(s: pd.Series) -> tuple[pd.Series, list[Any]]:
-    """Labels for tabulation, with missing values as their own '<NA>' level (last)."""
-    has_na = bool(s.isna().any())
-    if isinstance(s.dtype, pd.CategoricalDtype):
-        levels = list(s.cat.categories)
-    else:
-        levels = sorted(s.dropna().unique().tolist())
-    if has_na:
+def _tab_levels(s: pd.Series) -> tuple[pd.Series, list[Any]]:
+    """Labels for tabulation (:func:`levels`, unused categories included, as R's ``table``), with
+    missing values as their own '<NA>' level (last)."""
+    labels = levels_of(s, unused=True, what=f"tab: the column {s.name!r}")
+    if s.isna().any():
         s = s.astype(object).where(s.notna(), NA_LABEL)
-        levels = levels + [NA_LABEL]
-    return s, levels
+        labels = labels + [NA_LABEL]
+    return s, labels
 
 
 def tab(
@@ -508,14 +596,14 @@ def tab(
     if missing:
         raise KeyError(f"tab: no column(s) {missing} in the data")
     labelled = []
-    levels = []
+    col_levels = []
     for c in cols:
-        s, lev = _levels(df[c])
+        s, lev = _tab_levels(df[c])
         labelled.append(s)
-        levels.append(lev)
-    shape = [len(lev) for lev in levels]
+        col_levels.append(lev)
+    shape = [len(lev) for lev in col_levels]
     idx = []
-    for s, lev in zip(labelled, levels):
+    for s, lev in zip(labelled, col_levels):
         pos = {v: i for i, v in enumerate(lev)}
         idx.append(np.array([pos[v] for v in s.to_numpy()], dtype=np.intp))
     if weights is None:
@@ -537,10 +625,10 @@ def tab(
         arr = counts
         for ax in range(arr.ndim):
             arr = np.concatenate([arr, arr.sum(axis=ax, keepdims=True)], axis=ax)
-        labels = [lev + ["Total"] for lev in levels]
+        labels = [lev + ["Total"] for lev in col_levels]
     else:
         arr = counts
-        labels = [list(lev) for lev in levels]
+        labels = [list(lev) for lev in col_levels]
     if cond:
         other = tuple(ax for ax in range(arr.ndim) if ax not in cond_axes)
         # the 'Total' slot along each non-conditioning axis holds the sum over that axis
@@ -555,7 +643,9 @@ def tab(
         arr = arr.astype(np.int64)
 
     if len(cols) == 1:
-        return pd.Series(arr, index=pd.Index(labels[0], name=cols[0]), name="Freq" if weights is None else weights)
+        return pd.Series(
+            arr, index=pd.Index(labels[0], name=cols[0]), name="Freq" if weights is None else weights
+        )
     if len(cols) == 2:
         return pd.DataFrame(
             arr,

@@ -30,8 +30,9 @@ from __future__ import annotations
 
 import math
 import warnings
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 import numpy as np
@@ -39,18 +40,20 @@ import pandas as pd
 from scipy import stats
 
 from ._blas import single_threaded_blas as _single_threaded_blas
-from ._rprint import AnovaTable, abbreviate, format_r, table_r
+from ._rprint import AnovaTable, RPrinted, format_r, indent, lower_triangle, re_block, table_r
 from .crossproducts import CrossProducts, ProfiledDeviance
 from .derivatives import richardson_hessian
-from .formula import FormulaError, ModelFrame, parse_formula, parse_random, update_formula
+from .formula import Design, FormulaError, ModelFrame, parse_formula, parse_random, update_formula
+from .frames import levels_of
+from .leastsquares import aliased_columns, lstsq_pivot
 from .optimizer import OptimResult, minimise
 
 __all__ = [
     "BoundaryFitWarning",
     "ConvergenceWarning",
     "IdentifiabilityWarning",
-    "LmeResult",
     "LmListResult",
+    "LmeResult",
     "anova",
     "lme",
     "lmlist",
@@ -74,8 +77,9 @@ class IdentifiabilityWarning(UserWarning):
 # --------------------------------------------------------------------------------------------
 
 
-def _nlme_df(X: np.ndarray, codes: np.ndarray, ngroups: int,
-             assign: Sequence[int] | None = None) -> tuple[np.ndarray, np.ndarray]:
+def _nlme_df(
+    X: np.ndarray, codes: np.ndarray, ngroups: int, assign: Sequence[int] | None = None
+) -> tuple[np.ndarray, np.ndarray]:
     """nlme's between/within denominator df (``getFixDF``) for one level of grouping.
 
     Returns the df of each column of ``X`` and of each term (``assign`` gives each column's term,
@@ -144,26 +148,16 @@ def _nlme_df(X: np.ndarray, codes: np.ndarray, ngroups: int,
 
 
 def _group_values(values: np.ndarray, raw: pd.Series) -> tuple[np.ndarray, pd.Index]:
-    """Integer codes and the (sorted) labels of the clusters, as nlme orders them."""
-    if isinstance(raw.dtype, pd.CategoricalDtype):
-        cats = [c for c in raw.cat.categories if c in set(values)]
-        labels = pd.Index(cats, name=raw.name)
-    elif values.dtype.kind in "biuf":
-        uniq, codes = np.unique(values, return_inverse=True)
-        if uniq.dtype.kind == "f" and np.isnan(uniq).any():  # pragma: no cover - missing groups are dropped
-            raise ValueError(f"the grouping variable {raw.name!r} has missing values")
-        return codes.astype(np.intp).reshape(-1), pd.Index(uniq, name=raw.name)
-    else:
-        uniq = pd.unique(values)
-        kinds = sorted({type(v).__name__ for v in uniq if not (isinstance(v, float) and math.isnan(v))})
-        try:
-            labels = pd.Index(sorted(uniq), name=raw.name)
-        except TypeError:
-            raise TypeError(
-                f"the grouping variable {raw.name!r} mixes values of different types ({', '.join(kinds)}), "
-                f"which cannot be ordered; make it one type, e.g. data[{raw.name!r}].astype(str)"
-            ) from None
-    codes = labels.get_indexer(values)
+    """Integer codes and the labels of the clusters, in hlmkit's order (:func:`hlmkit.frames.levels_of`)."""
+    grouping = (
+        pd.Categorical(values, categories=raw.cat.categories)
+        if isinstance(raw.dtype, pd.CategoricalDtype)
+        else values
+    )
+    labels = pd.Index(levels_of(grouping, what=f"the grouping variable {raw.name!r}"), name=raw.name)
+    codes = labels.get_indexer(pd.Index(values))
+    if (codes < 0).any():  # pragma: no cover - rows with a missing cluster are dropped before
+        raise ValueError(f"the grouping variable {raw.name!r} has missing values")
     return codes.astype(np.intp), labels
 
 
@@ -255,7 +249,7 @@ def lme(
         X = Xd.matrix
         rank = np.linalg.matrix_rank(X) if X.shape[1] else 0
         if rank < X.shape[1]:
-            aliased = _aliased_columns(X, Xd.columns)
+            aliased = aliased_columns(X, Xd.columns)
             raise FormulaError(
                 f"the fixed effects are not all estimable: {aliased} "
                 "depend linearly on the other columns (rank-deficient design); remove them from the formula"
@@ -284,39 +278,21 @@ def lme(
                 raise ValueError(f"start must have {cp.ntheta} values (theta), got {theta0.shape}")
             start_s = cp.to_std(theta0)
         res = minimise(dev, start_s, int(maxiter))
-        return LmeResult._from_fit(
-            dev=dev, opt=res, mf=mf, xdesign=Xd, zdesign=Zd, group=group,
-            labels=labels, fixed=fixed, random=random, method=method, data=data,
-            data_name=data_name, re_lhs=re_lhs,
+        return LmeResult(
+            dev=dev,
+            opt=res,
+            mf=mf,
+            xdesign=Xd,
+            zdesign=Zd,
+            group=group,
+            labels=labels,
+            fixed=fixed,
+            random=random,
+            method=method,
+            data=data,
+            data_name=data_name,
+            re_lhs=re_lhs,
         )
-
-
-def _aliased_columns(X: np.ndarray, names: list[str], tol: float = 1e-7) -> list[str]:
-    """Columns that are linear combinations of earlier columns (R's order of pivoting in ``lm``).
-
-    Gram-Schmidt, column by column (twice, for numerical safety): a column whose part orthogonal
-    to the columns kept so far is below ``tol`` of its length is aliased.
-    """
-    n, p = X.shape
-    basis = np.empty((n, p))
-    m = 0  # columns kept so far
-    bad = []
-    for k in range(p):
-        v = np.asarray(X[:, k], dtype=float)
-        norm0 = float(np.linalg.norm(v))
-        if norm0 == 0:
-            bad.append(names[k])
-            continue
-        Q = basis[:, :m]
-        r = v - Q @ (Q.T @ v)
-        r = r - Q @ (Q.T @ r)
-        norm = float(np.linalg.norm(r))
-        if norm <= tol * norm0:
-            bad.append(names[k])
-        else:
-            basis[:, m] = r / norm
-            m += 1
-    return bad
 
 
 # --------------------------------------------------------------------------------------------
@@ -324,7 +300,7 @@ def _aliased_columns(X: np.ndarray, names: list[str], tol: float = 1e-7) -> list
 # --------------------------------------------------------------------------------------------
 
 
-class LmeResult:
+class LmeResult(RPrinted):
     """The fit of :func:`lme`: estimates, tests, predictions and an nlme-style summary.
 
     Attributes
@@ -367,40 +343,89 @@ class LmeResult:
         The profiled deviance of this model (on standardised theta: ``crossproducts.to_std``).
     """
 
-    # attributes are set in _from_fit
-    @classmethod
-    def _from_fit(cls, **kw: Any) -> LmeResult:
-        self = cls.__new__(cls)
-        dev: ProfiledDeviance = kw["dev"]
-        opt: OptimResult = kw["opt"]
+    crossproducts: CrossProducts
+    deviance_function: ProfiledDeviance
+    fixed_formula: str
+    random_formula: str
+    group: str
+    method: str
+    data_name: str | None
+    groups: pd.Index
+    theta: np.ndarray
+    theta_std: np.ndarray
+    sigma: float
+    fixef: pd.Series
+    vcov: pd.DataFrame
+    df: pd.Series
+    df_terms: pd.Series
+    se: pd.Series
+    tvalues: pd.Series
+    pvalues: pd.Series
+    G: pd.DataFrame
+    ranef: pd.DataFrame
+    coef: pd.DataFrame
+    nobs: int
+    ngroups: int
+    n_dropped: int
+    deviance: float
+    loglik: float
+    n_params: int
+    aic: float
+    bic: float
+    boundary: list[str]
+    converged: bool
+    optimizer_info: dict[str, Any]
+    # what the fit was computed from (for predictions on new data, update and refit)
+    _mf: ModelFrame
+    _xdesign: Design
+    _zdesign: Design
+    _re_lhs: str
+    _data: pd.DataFrame
+
+    def __init__(
+        self,
+        *,
+        dev: ProfiledDeviance,
+        opt: OptimResult,
+        mf: ModelFrame,
+        xdesign: Design,
+        zdesign: Design,
+        re_lhs: str,
+        group: str,
+        labels: pd.Index,
+        fixed: str,
+        random: str,
+        method: str,
+        data: pd.DataFrame,
+        data_name: str | None,
+    ) -> None:
+        """The estimates at the optimum ``opt`` of ``dev``; made by :func:`lme`, not by users."""
         cp = dev.cp
         self.crossproducts = cp
         self.deviance_function = dev
-        self._mf: ModelFrame = kw["mf"]
-        self._xdesign = kw["xdesign"]
-        self._zdesign = kw["zdesign"]
-        self._re_lhs: str = kw["re_lhs"]
-        self.fixed_formula: str = kw["fixed"]
-        self.random_formula: str = kw["random"]
-        self.group: str = kw["group"]
-        self.method: str = kw["method"]
-        self._data: pd.DataFrame = kw["data"]
-        self.data_name: str | None = kw["data_name"]
+        self._mf = mf
+        self._xdesign = xdesign
+        self._zdesign = zdesign
+        self._re_lhs = re_lhs
+        self._data = data
+        self.fixed_formula = fixed
+        self.random_formula = random
+        self.group = group
+        self.method = method
+        self.data_name = data_name
         self.theta_std = opt.theta
-        labels: pd.Index = kw["labels"]
         self.groups = labels
 
         sol = dev.solution(opt.theta)
         self.theta = sol.theta
         self.sigma = sol.sigma
-        names = pd.Index(self._xdesign.columns)  # one Index object shared by every result
-        re_names = pd.Index(self._zdesign.columns)
-        df, df_terms = _nlme_df(cp.X, cp.codes, cp.ngroups, self._xdesign.assign)
+        names = pd.Index(xdesign.columns)  # one Index object shared by every result
+        re_names = pd.Index(zdesign.columns)
+        df, df_terms = _nlme_df(cp.X, cp.codes, cp.ngroups, xdesign.assign)
         self.fixef = pd.Series(sol.beta, index=names, name="Estimate")
         self.vcov = pd.DataFrame(sol.vcov, index=names, columns=names)
         self.df = pd.Series(df.astype(int), index=names, name="DF")
-        self.df_terms = pd.Series(df_terms.astype(int), index=pd.Index(self._xdesign.term_labels),
-                                  name="denDF")
+        self.df_terms = pd.Series(df_terms.astype(int), index=pd.Index(xdesign.term_labels), name="denDF")
         se = np.sqrt(np.diag(sol.vcov)) * math.sqrt(self.sigma_adjustment)
         tvals = sol.beta / se
         self.se = pd.Series(se, index=names, name="Std.Error")
@@ -416,7 +441,7 @@ class LmeResult:
         self.coef = pd.DataFrame(coef, index=labels, columns=names)
         self.nobs = cp.n
         self.ngroups = cp.nclusters
-        self.n_dropped = self._mf.n_dropped
+        self.n_dropped = mf.n_dropped
         self.deviance = sol.deviance
         self.loglik = -0.5 * sol.deviance
         k = cp.p + cp.ntheta + 1
@@ -446,12 +471,12 @@ class LmeResult:
             )
         if self.boundary:
             warnings.warn(
-                "boundary fit: " + "; ".join(self.boundary)
+                "boundary fit: "
+                + "; ".join(self.boundary)
                 + ". The model is at the edge of the parameter space; consider a simpler random part.",
                 BoundaryFitWarning,
                 stacklevel=3,
             )
-        return self
 
     @property
     def sigma_adjustment(self) -> float:
@@ -528,7 +553,18 @@ class LmeResult:
 
     @property
     def design_columns(self) -> list[str]:
+        """The names of the fixed-effects columns (R's names)."""
         return list(self._xdesign.columns)
+
+    @property
+    def term_labels(self) -> list[str]:
+        """The terms of the fixed-effects formula, in order (the rows of ``anova(fit)``)."""
+        return list(self._xdesign.term_labels)
+
+    @property
+    def assign(self) -> np.ndarray:
+        """The term of each fixed-effects column: positions in :attr:`term_labels` (R's ``assign``, from 0)."""
+        return np.asarray(self._xdesign.assign)
 
     @property
     def X(self) -> pd.DataFrame:
@@ -603,7 +639,7 @@ class LmeResult:
         if self.group not in newdata.columns:
             raise KeyError(f"level=1 predictions need the cluster column {self.group!r} in newdata")
         Z = self._mf.new_design(parse_formula(self._re_lhs), newdata).matrix
-        pos = self.groups.get_indexer(newdata[self.group].to_numpy())
+        pos = self.groups.get_indexer(pd.Index(newdata[self.group].to_numpy()))
         b = np.full((len(newdata), Z.shape[1]), np.nan)
         ok = pos >= 0
         b[ok] = self.ranef.to_numpy()[pos[ok]]
@@ -653,9 +689,17 @@ class LmeResult:
         (``tests/test_lme_cases.py``). Where nlme's ``intervals`` and ours differ for the
         variance components, ours are the accurate ones.
         """
+        return self._apvar.copy()
+
+    @cached_property
+    def _apvar(self) -> pd.DataFrame:
+        # computed once: the Hessian takes dozens of likelihood evaluations (20 ms on HSB, ten
+        # times the rest of the results), and intervals() asks for it again
         if self.boundary:
-            raise ValueError("no approximate covariance of the variance parameters at a boundary fit: "
-                             + "; ".join(self.boundary))
+            raise ValueError(
+                "no approximate covariance of the variance parameters at a boundary fit: "
+                + "; ".join(self.boundary)
+            )
         pars, labels = self._natural_pars()
         H = self.apvar_hessian(pars)
         if not np.all(np.isfinite(H)) or np.any(np.linalg.eigvalsh(H) >= 0):
@@ -689,16 +733,14 @@ class LmeResult:
         q = self.crossproducts.q
         rows = {}
         for k, lab in enumerate(labels[:-1]):
-            if k < q:
-                f = np.exp
-            else:
-                def f(x: float) -> float:
-                    return (math.exp(x) - 1) / (math.exp(x) + 1)
+            # back from the log scale (standard deviations) or Fisher's z (correlations)
+            f: Callable[[Any], Any] = np.exp if k < q else _from_fisher_z
             rows[lab] = (f(lo[k]), f(pars[k]), f(hi[k]))
         out["random"] = pd.DataFrame.from_dict(rows, orient="index", columns=["lower", "est.", "upper"])
         out["sigma"] = pd.DataFrame(
             [(math.exp(lo[-1]), math.exp(pars[-1]), math.exp(hi[-1]))],
-            index=["sigma"], columns=["lower", "est.", "upper"],
+            index=["sigma"],
+            columns=["lower", "est.", "upper"],
         )
         return out
 
@@ -709,15 +751,20 @@ class LmeResult:
         For an ML fit the standard errors use nlme's ``adjustSigma`` (see :attr:`se`).
         """
         return pd.DataFrame(
-            {"Value": self.fixef, "Std.Error": self.se, "DF": self.df, "t-value": self.tvalues,
-             "p-value": self.pvalues}
+            {
+                "Value": self.fixef,
+                "Std.Error": self.se,
+                "DF": self.df,
+                "t-value": self.tvalues,
+                "p-value": self.pvalues,
+            }
         )
 
     def summary(self) -> LmeSummary:
         """An nlme-style summary; ``print(fit.summary())`` shows it."""
         return LmeSummary(self)
 
-    def __repr__(self) -> str:
+    def __str__(self) -> str:
         return str(LmeSummary(self, short=True))
 
     # ------------------------------------------------------------------------------------
@@ -757,6 +804,11 @@ class LmeResult:
         return self.update(data=data, **kw)
 
 
+def _from_fisher_z(x: float) -> float:
+    """A correlation from nlme's ``log((1 + r) / (1 - r))``."""
+    return (math.exp(x) - 1) / (math.exp(x) + 1)
+
+
 def _check_level(level: Any) -> float:
     """A confidence level strictly between 0 and 1."""
     try:
@@ -768,7 +820,7 @@ def _check_level(level: Any) -> float:
     return lev
 
 
-class LmeSummary:
+class LmeSummary(RPrinted):
     """nlme's ``summary.lme`` printout of an :class:`LmeResult`."""
 
     def __init__(self, fit: LmeResult, short: bool = False) -> None:
@@ -785,7 +837,7 @@ class LmeSummary:
         if fit.data_name:
             lines.append(f"  Data: {fit.data_name}")
         crit = pd.DataFrame({"AIC": [fit.aic], "BIC": [fit.bic], "logLik": [fit.loglik]}, index=[""])
-        lines.append(_indent(table_r(crit, digits=7), 1))
+        lines.append(indent(table_r(crit, digits=7), 1))
         lines.append("")
         lines.append("Random effects:")
         re_lhs, group = parse_random(fit.random_formula)
@@ -797,7 +849,7 @@ class LmeSummary:
             lines.append(table_r(t, digits=7))
         else:
             lines.append(" Structure: General positive-definite, Log-Cholesky parametrization")
-            lines.extend(_re_block(list(sd.index), sd.to_numpy(), fit.corr_re.to_numpy(), fit.sigma))
+            lines.extend(re_block(list(sd.index), sd.to_numpy(), fit.corr_re.to_numpy(), fit.sigma))
         lines.append("")
         lines.append(f"Fixed effects:  {fit.fixed_formula.strip()}")
         tab = fit.summary_table()
@@ -806,7 +858,7 @@ class LmeSummary:
         if not self.short and len(tab) > 1:
             cor = fit.vcov.to_numpy() / np.outer(fit.se, fit.se)
             lines.append(" Correlation: ")
-            lines.extend(_lower_triangle(list(tab.index), cor))
+            lines.extend(lower_triangle(list(tab.index), cor))
         if not self.short:
             lines.append("")
             lines.append("Standardized Within-Group Residuals:")
@@ -826,67 +878,14 @@ class LmeSummary:
             lines.append("Boundary fit: " + "; ".join(fit.boundary))
         return "\n".join(lines)
 
-    def __repr__(self) -> str:
-        return str(self)
-
-    def _repr_html_(self) -> str:
-        import html
-
-        return "<pre>" + html.escape(str(self)) + "</pre>"
-
-
-def _corr_cells(values: np.ndarray) -> list[str]:
-    """R's format(round(x, 3)) of correlations: a common width."""
-    return format_r(np.round(values, 3), digits=7)
-
-
-def _lower_triangle(names: list[str], cor: np.ndarray) -> list[str]:
-    """nlme's print.correlation: full row names, abbreviated column names, lower triangle."""
-    p = len(names)
-    low = [cor[i, j] for i in range(1, p) for j in range(i)]
-    cells = iter(_corr_cells(np.array(low)))
-    grid = [[next(cells) if j < i else "" for j in range(p - 1)] for i in range(1, p)]
-    heads = [abbreviate(n, 6) for n in names[:-1]]
-    widths = [max(len(h), *(len(row[j]) for row in grid)) for j, h in enumerate(heads)]
-    w0 = max(len(n) for n in names[1:])
-    out = [" " * w0 + " " + " ".join(h.ljust(w) for h, w in zip(heads, widths))]
-    for name, row in zip(names[1:], grid):
-        out.append(name.ljust(w0) + " " + " ".join(c.ljust(w) for c, w in zip(row, widths)))
-    return out
-
-
-def _re_block(names: list[str], sd: np.ndarray, corr: np.ndarray, sigma: float) -> list[str]:
-    """nlme's StdDev / Corr table of a general positive-definite random-effects covariance."""
-    q = len(names)
-    sds = format_r(np.append(sd, sigma), digits=7)
-    low = [corr[i, j] for i in range(1, q) for j in range(i)]
-    cells = iter(_corr_cells(np.array(low)))
-    heads = [abbreviate(n, 6) for n in names[:-1]]
-    grid = [heads] + [[next(cells) if j < i else "" for j in range(q - 1)] for i in range(1, q)]
-    widths = [max(len(row[j]) for row in grid) for j in range(q - 1)]
-    labels = names + ["Residual"]
-    w0 = max(len(n) for n in labels)
-    ws = max(len(x) for x in sds + ["StdDev"])
-    out = [" " * w0 + " " + "StdDev".ljust(ws) + " Corr"]
-    for k, label in enumerate(labels):
-        row = label.ljust(w0) + " " + sds[k].ljust(ws)
-        if k < q:
-            row += " " + " ".join(c.ljust(w) for c, w in zip(grid[k], widths))
-        out.append(row.rstrip())
-    return out
-
-
-def _indent(text: str, k: int) -> str:
-    return "\n".join(" " * k + line for line in text.splitlines())
-
 
 # --------------------------------------------------------------------------------------------
 # lmlist
 # --------------------------------------------------------------------------------------------
 
 
-@dataclass
-class LmListResult:
+@dataclass(repr=False)
+class LmListResult(RPrinted):
     """Per-cluster OLS fits of :func:`lmlist`.
 
     Attributes
@@ -905,47 +904,18 @@ class LmListResult:
     nobs: pd.Series
     formula: str
 
-    def __repr__(self) -> str:
+    def __str__(self) -> str:
         n_na = int(self.coef.isna().any(axis=1).sum())
-        return (f"lmlist: {self.formula}  ({len(self.coef)} clusters, {n_na} with a coefficient not estimable)\n"
-                + repr(self.coef))
+        return (
+            f"lmlist: {self.formula}  ({len(self.coef)} clusters, {n_na} with a coefficient not estimable)\n"
+            + repr(self.coef)
+        )
 
     def pooled_sigma(self) -> float:
         """Pooled within-cluster residual standard deviation."""
         ok = self.df_resid > 0
         rss = (self.sigma[ok] ** 2 * self.df_resid[ok]).sum()
         return float(math.sqrt(rss / self.df_resid[ok].sum()))
-
-
-def _ols_pivot(X: np.ndarray, y: np.ndarray, tol: float = 1e-7) -> tuple[np.ndarray, np.ndarray, float, int]:
-    """OLS with R's rule for aliased columns (dropped in order); NaN for those coefficients."""
-    n, p = X.shape
-    kept: list[int] = []
-    Q = np.zeros((n, 0))
-    for k in range(p):
-        v = X[:, k].astype(float)
-        norm0 = np.linalg.norm(v)
-        if norm0 == 0:
-            continue
-        r = v - Q @ (Q.T @ v) if Q.shape[1] else v
-        r = r - Q @ (Q.T @ r) if Q.shape[1] else r
-        if np.linalg.norm(r) > tol * norm0:
-            kept.append(k)
-            Q = np.column_stack([Q, r / np.linalg.norm(r)])
-    beta = np.full(p, np.nan)
-    se = np.full(p, np.nan)
-    if not kept:
-        return beta, se, float("nan"), n
-    Xk = X[:, kept]
-    b, *_ = np.linalg.lstsq(Xk, y, rcond=None)
-    resid = y - Xk @ b
-    dfr = n - len(kept)
-    sigma = float(np.sqrt(resid @ resid / dfr)) if dfr > 0 else float("nan")
-    beta[kept] = b
-    if dfr > 0:
-        cov = sigma**2 * np.linalg.inv(Xk.T @ Xk)
-        se[kept] = np.sqrt(np.diag(cov))
-    return beta, se, sigma, dfr
 
 
 def lmlist(formula: str, data: pd.DataFrame, by: str) -> LmListResult:
@@ -975,7 +945,7 @@ def lmlist(formula: str, data: pd.DataFrame, by: str) -> LmListResult:
     bounds = np.searchsorted(codes[order], np.arange(len(labels) + 1))
     for k in range(len(labels)):
         idx = order[bounds[k] : bounds[k + 1]]
-        b, s, sg, dfr = _ols_pivot(d.matrix[idx], y[idx])
+        b, s, sg, dfr = lstsq_pivot(d.matrix[idx], y[idx])
         coefs.append(b)
         ses.append(s)
         sig.append(sg)
@@ -996,8 +966,12 @@ def lmlist(formula: str, data: pd.DataFrame, by: str) -> LmListResult:
 # --------------------------------------------------------------------------------------------
 
 
-def anova(*fits: LmeResult, names: Sequence[str] | None = None, type: str = "sequential",  # noqa: A002
-          test: bool = True) -> pd.DataFrame:
+def anova(
+    *fits: LmeResult,
+    names: Sequence[str] | None = None,
+    type: str = "sequential",  # noqa: A002
+    test: bool = True,
+) -> pd.DataFrame:
     """nlme's ``anova.lme``: F tests of the terms of one fit, or likelihood-ratio tests between fits.
 
     **One fit**: Wald F tests of the fixed-effect terms, with nlme's numerator and denominator
@@ -1033,34 +1007,18 @@ def anova(*fits: LmeResult, names: Sequence[str] | None = None, type: str = "seq
     """
     if not fits:
         raise ValueError("anova needs a fit (F tests of its terms) or several fits (likelihood-ratio tests)")
-    bad = [type_(f) for f in fits if not isinstance(f, LmeResult)]
-    if bad:
-        raise TypeError(f"anova compares LmeResult fits (from hlmkit.lme), not {bad[0].__name__}")
     if len(fits) == 1:
+        check_comparable(fits, "anova", ["fit"])
         if names is not None:
-            raise ValueError("anova: names label the fits of a comparison; with one fit there is nothing "
-                             "to name")
+            raise ValueError(
+                "anova: names label the fits of a comparison; with one fit there is nothing to name"
+            )
         return _anova_terms(fits[0], type)
     if names is not None:
         names = list(names)
         if len(names) != len(fits):
             raise ValueError(f"anova: {len(names)} names for {len(fits)} fits; give one name per fit")
-    methods = {f.method for f in fits}
-    if len(methods) > 1:
-        raise ValueError("anova: some fits are REML and some ML; their likelihoods are not comparable")
-    base = fits[0]
-    for f in fits[1:]:
-        if f.nobs != base.nobs or not np.array_equal(f.crossproducts.y, base.crossproducts.y):
-            raise ValueError("anova: the fits do not use the same response and rows")
-        if base.method == "REML":
-            same = f.design_columns == base.design_columns and np.allclose(f.crossproducts.X,
-                                                                           base.crossproducts.X)
-            if not same:
-                raise ValueError(
-                    "anova: these REML fits have different fixed effects. A REML likelihood is the "
-                    "likelihood of residual contrasts that depend on the fixed-effects design, so REML "
-                    "fits with different fixed effects are not comparable; refit them with method='ML'."
-                )
+    check_comparable(fits, "anova", [f"fit {k + 1}" for k in range(len(fits))], likelihoods=True)
     if test:
         for k in range(1, len(fits)):
             a, b = fits[k - 1], fits[k]
@@ -1073,8 +1031,16 @@ def anova(*fits: LmeResult, names: Sequence[str] | None = None, type: str = "seq
     labels = names if names is not None else [f"fit{k + 1}" for k in range(len(fits))]
     rows = []
     for k, f in enumerate(fits):
-        row = {"Model": k + 1, "df": f.n_params, "AIC": f.aic, "BIC": f.bic, "logLik": f.loglik,
-               "Test": "", "L.Ratio": np.nan, "p-value": np.nan}
+        row = {
+            "Model": k + 1,
+            "df": f.n_params,
+            "AIC": f.aic,
+            "BIC": f.bic,
+            "logLik": f.loglik,
+            "Test": "",
+            "L.Ratio": np.nan,
+            "p-value": np.nan,
+        }
         if k > 0 and test:
             prev = fits[k - 1]
             lr = 2 * abs(f.loglik - prev.loglik)
@@ -1086,10 +1052,56 @@ def anova(*fits: LmeResult, names: Sequence[str] | None = None, type: str = "seq
     return AnovaTable(rows, index=labels)
 
 
-type_ = type  # the builtin, shadowed by anova's argument of the same name (nlme's)
+def check_comparable(
+    fits: Sequence[Any],
+    who: str,
+    roles: Sequence[str],
+    *,
+    likelihoods: bool = False,
+    same_clusters: bool = False,
+) -> None:
+    """The one check that fits can be compared (by ``anova``, ``r2`` and ``simulate_lrt``).
+
+    Every fit is an :class:`LmeResult`, fitted by the same method to the same response on the
+    same rows. With ``likelihoods``, REML fits must also have the same fixed effects (a REML
+    likelihood is that of residual contrasts of the fixed-effects design). With
+    ``same_clusters``, the fits must have the same clusters, row by row. ``who`` names the
+    caller and ``roles`` the fits in the error messages.
+    """
+    for role, f in zip(roles, fits):
+        if not isinstance(f, LmeResult):
+            raise TypeError(f"{who}: {role} must be an LmeResult (from hlmkit.lme), not {type(f).__name__}")
+    base, role0 = fits[0], roles[0]
+    for role, f in zip(roles[1:], fits[1:]):
+        if f.method != base.method:
+            raise ValueError(
+                f"{who}: {role0} is fitted by {base.method} and {role} by {f.method}; their "
+                "likelihoods and variance components are not comparable: fit both the same way"
+            )
+        cb, cf = base.crossproducts, f.crossproducts
+        if f.nobs != base.nobs or not np.array_equal(cf.y, cb.y):
+            raise ValueError(f"{who}: {role0} and {role} do not use the same response and rows")
+        if same_clusters and (
+            f.group != base.group
+            or not f.groups.equals(base.groups)
+            or not np.array_equal(cf.codes, cb.codes)
+        ):
+            raise ValueError(
+                f"{who}: {role0} and {role} have different clusters ({base.group!r} and {f.group!r})"
+            )
+        if (
+            likelihoods
+            and base.method == "REML"
+            and not (f.design_columns == base.design_columns and np.allclose(cf.X, cb.X))
+        ):
+            raise ValueError(
+                f"{who}: these REML fits have different fixed effects. A REML likelihood is the "
+                "likelihood of residual contrasts that depend on the fixed-effects design, so REML "
+                "fits with different fixed effects are not comparable; refit them with method='ML'."
+            )
 
 
-def _in_span(A: np.ndarray, B: np.ndarray) -> bool:
+def in_span(A: np.ndarray, B: np.ndarray) -> bool:
     """Whether every column of A is a linear combination of the columns of B."""
     if A.shape[1] == 0:
         return True
@@ -1107,7 +1119,7 @@ def _nested(small: LmeResult, big: LmeResult) -> bool:
         return False
     if small.n_params > big.n_params:
         return False
-    return _in_span(cs.X, cb.X) and _in_span(cs.Z, cb.Z)
+    return in_span(cs.X, cb.X) and in_span(cs.Z, cb.Z)
 
 
 def _anova_terms(fit: LmeResult, type: str) -> pd.DataFrame:  # noqa: A002 - nlme's argument name
@@ -1116,8 +1128,8 @@ def _anova_terms(fit: LmeResult, type: str) -> pd.DataFrame:  # noqa: A002 - nlm
         raise ValueError(f"anova: type must be 'sequential' or 'marginal', not {type!r}")
     beta = fit.fixef.to_numpy()
     V = fit.vcov.to_numpy() * fit.sigma_adjustment
-    assign = np.asarray(fit._xdesign.assign)
-    term_labels = list(fit._xdesign.term_labels)
+    assign = fit.assign
+    term_labels = fit.term_labels
     if type == "sequential":
         # R beta with R upper triangular, R'R = V^-1: component k tests column k after columns < k
         low = np.linalg.cholesky(np.linalg.inv(V))  # lower, low low' = V^-1, so R = low'
@@ -1131,6 +1143,12 @@ def _anova_terms(fit: LmeResult, type: str) -> pd.DataFrame:  # noqa: A002 - nlm
             b = beta[cols]
             F = float(b @ np.linalg.solve(V[np.ix_(cols, cols)], b) / len(cols))
         den = float(fit.df_terms.iloc[t])
-        rows.append({"numDF": len(cols), "denDF": int(den), "F-value": F,
-                     "p-value": float(stats.f.sf(F, len(cols), den))})
+        rows.append(
+            {
+                "numDF": len(cols),
+                "denDF": int(den),
+                "F-value": F,
+                "p-value": float(stats.f.sf(F, len(cols), den)),
+            }
+        )
     return pd.DataFrame(rows, index=pd.Index(term_labels))

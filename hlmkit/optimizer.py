@@ -205,7 +205,7 @@ def newton(dev: ProfiledDeviance, x0: np.ndarray, maxiter: int = 100) -> OptimRe
     npts = 1 + 2 * len(x) + 2 * len(x) * (len(x) - 1)
     polish = 0
     it = 0
-    for it in range(1, maxiter + 1):  # noqa: B007 - it is reported
+    for it in range(1, maxiter + 1):
         if not np.all(np.isfinite(g)) or not np.all(np.isfinite(H)):
             message = "the derivatives are not finite"
             break
@@ -294,7 +294,7 @@ def _snap_zeros(dev: ProfiledDeviance, res: OptimResult) -> OptimResult:
         H,
         dec,
         curv,
-        _is_converged(dec, curv) or res.converged and dec <= DECREMENT_TOL,
+        _is_converged(dec, curv) or (res.converged and dec <= DECREMENT_TOL),
         res.iterations,
         res.nfev,
         res.message,

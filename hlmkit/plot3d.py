@@ -17,8 +17,15 @@ import pandas as pd
 
 from .plots import MIN_TEXT_PT
 
-__all__ = ["Interactive3D", "show3d", "scatter3d", "ellipsoid_mesh", "add_ellipsoid", "add_surface",
-           "view3d_static"]
+__all__ = [
+    "Interactive3D",
+    "add_ellipsoid",
+    "add_surface",
+    "ellipsoid_mesh",
+    "scatter3d",
+    "show3d",
+    "view3d_static",
+]
 
 
 class Interactive3D:
@@ -30,7 +37,9 @@ class Interactive3D:
 
     def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, Any]:
         html = self.fig.to_html(
-            include_plotlyjs=False, full_html=False, default_height=self.height,
+            include_plotlyjs=False,
+            full_html=False,
+            default_height=self.height,
             config={"displaylogo": False, "responsive": True},
         )
         return {
@@ -46,7 +55,12 @@ def show3d(fig: Any, height: int = 520) -> Interactive3D:
 
 
 def scatter3d(
-    df: pd.DataFrame, x: str, y: str, z: str, color: str | None = None, title: str = "",
+    df: pd.DataFrame,
+    x: str,
+    y: str,
+    z: str,
+    color: str | None = None,
+    title: str = "",
     size: float = 2.5,
 ) -> Any:
     """A plotly 3D scatter plot of three columns, one trace per level of ``color``."""
@@ -55,13 +69,21 @@ def scatter3d(
     fig = go.Figure()
     groups = [(None, df)] if color is None else list(df.groupby(color, observed=True, sort=True))
     for level, part in groups:
-        fig.add_trace(go.Scatter3d(
-            x=part[x], y=part[y], z=part[z], mode="markers", marker={"size": size},
-            name=str(level) if level is not None else z,
-        ))
+        fig.add_trace(
+            go.Scatter3d(
+                x=part[x],
+                y=part[y],
+                z=part[z],
+                mode="markers",
+                marker={"size": size},
+                name=str(level) if level is not None else z,
+            )
+        )
     fig.update_layout(
-        title=title, scene={"xaxis_title": x, "yaxis_title": y, "zaxis_title": z},
-        margin={"l": 0, "r": 0, "t": 40 if title else 10, "b": 0}, legend={"itemsizing": "constant"},
+        title=title,
+        scene={"xaxis_title": x, "yaxis_title": y, "zaxis_title": z},
+        margin={"l": 0, "r": 0, "t": 40 if title else 10, "b": 0},
+        legend={"itemsizing": "constant"},
     )
     return fig
 
@@ -79,25 +101,51 @@ def ellipsoid_mesh(center: Any, shape: Any, radius: float = 1.0, n: int = 24) ->
     F = v * np.sqrt(np.clip(w, 0, None))
     u = np.linspace(0, 2 * np.pi, n)
     t = np.linspace(0, np.pi, n)
-    sphere = np.stack([np.outer(np.cos(u), np.sin(t)), np.outer(np.sin(u), np.sin(t)),
-                       np.outer(np.ones_like(u), np.cos(t))])
+    sphere = np.stack(
+        [np.outer(np.cos(u), np.sin(t)), np.outer(np.sin(u), np.sin(t)), np.outer(np.ones_like(u), np.cos(t))]
+    )
     pts = np.einsum("ij,jab->iab", F, sphere) * radius + c[:, None, None]
     return pts[0], pts[1], pts[2]
 
 
-def add_ellipsoid(fig: Any, center: Any, shape: Any, radius: float = 1.0, name: str = "ellipsoid",
-                  opacity: float = 0.25, color: str = "gray") -> Any:
+def add_ellipsoid(
+    fig: Any,
+    center: Any,
+    shape: Any,
+    radius: float = 1.0,
+    name: str = "ellipsoid",
+    opacity: float = 0.25,
+    color: str = "gray",
+) -> Any:
     """Add the ellipsoid of :func:`ellipsoid_mesh` to a plotly figure as a translucent surface."""
     import plotly.graph_objects as go
 
     x, y, z = ellipsoid_mesh(center, shape, radius)
-    fig.add_trace(go.Surface(x=x, y=y, z=z, opacity=opacity, showscale=False, name=name,
-                             colorscale=[[0, color], [1, color]], hoverinfo="skip"))
+    fig.add_trace(
+        go.Surface(
+            x=x,
+            y=y,
+            z=z,
+            opacity=opacity,
+            showscale=False,
+            name=name,
+            colorscale=[[0, color], [1, color]],
+            hoverinfo="skip",
+        )
+    )
     return fig
 
 
-def add_surface(fig: Any, f: Any, xrange: tuple[float, float], yrange: tuple[float, float], n: int = 20,
-                name: str = "fit", opacity: float = 0.35, color: str = "steelblue") -> Any:
+def add_surface(
+    fig: Any,
+    f: Any,
+    xrange: tuple[float, float],
+    yrange: tuple[float, float],
+    n: int = 20,
+    name: str = "fit",
+    opacity: float = 0.35,
+    color: str = "steelblue",
+) -> Any:
     """Add the surface z = f(x, y) over a rectangle (e.g. a fitted regression plane)."""
     import plotly.graph_objects as go
 
@@ -105,8 +153,18 @@ def add_surface(fig: Any, f: Any, xrange: tuple[float, float], yrange: tuple[flo
     ys = np.linspace(*yrange, n)
     X, Y = np.meshgrid(xs, ys)
     Z = np.asarray(f(X, Y), dtype=float)
-    fig.add_trace(go.Surface(x=X, y=Y, z=Z, opacity=opacity, showscale=False, name=name,
-                             colorscale=[[0, color], [1, color]], hoverinfo="skip"))
+    fig.add_trace(
+        go.Surface(
+            x=X,
+            y=Y,
+            z=Z,
+            opacity=opacity,
+            showscale=False,
+            name=name,
+            colorscale=[[0, color], [1, color]],
+            hoverinfo="skip",
+        )
+    )
     return fig
 
 
@@ -179,11 +237,21 @@ def view3d_static(
     groups = [(None, df)] if hue is None else list(df.groupby(hue, observed=True, sort=True))
     given = dict(colors or {})
     for k, (level, part) in enumerate(groups):
-        ax.scatter(part[x], part[y], part[z], s=size, alpha=alpha, depthshade=False,
-                   color=given.get(level, f"C{k}"), label=None if level is None else str(level))
+        ax.scatter(
+            part[x],
+            part[y],
+            part[z],
+            s=size,
+            alpha=alpha,
+            depthshade=False,
+            color=given.get(level, f"C{k}"),
+            label=None if level is None else str(level),
+        )
     xs = df[x].to_numpy(dtype=float)
     ys = df[y].to_numpy(dtype=float)
-    gx, gy = np.meshgrid(np.linspace(np.nanmin(xs), np.nanmax(xs), 12), np.linspace(np.nanmin(ys), np.nanmax(ys), 12))
+    gx, gy = np.meshgrid(
+        np.linspace(np.nanmin(xs), np.nanmax(xs), 12), np.linspace(np.nanmin(ys), np.nanmax(ys), 12)
+    )
     for f, color in surfaces or []:
         ax.plot_wireframe(gx, gy, np.asarray(f(gx, gy), dtype=float), color=color, lw=0.5)
     for center, shape, radius, color in ellipsoids or []:

@@ -9,13 +9,32 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
+
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 from scipy import stats
 
-__all__ = ["xqplot", "ppoints", "cluster_panels", "beta_space", "data_space", "coef_lines", "conf_ellipses",
-           "mark_origin", "group_colors", "smallest_text_pt", "fit_page", "MIN_TEXT_PT", "PAGE_WIDTH_IN"]
+from .frames import levels_of
+
+__all__ = [
+    "MIN_TEXT_PT",
+    "PAGE_WIDTH_IN",
+    "beta_space",
+    "cluster_panels",
+    "coef_lines",
+    "conf_ellipses",
+    "data_space",
+    "fit_page",
+    "group_colors",
+    "mark_origin",
+    "ppoints",
+    "qq_plot",
+    "scatter_matrix",
+    "smallest_text_pt",
+    "xqplot",
+    "xy_panels",
+]
 
 #: The smallest text, in points, a figure of the book may show at the width it is displayed at.
 MIN_TEXT_PT = 8.0
@@ -71,11 +90,20 @@ def smallest_text_pt(fig: Any, draw: bool = True) -> float | None:
             if axis is None:
                 continue
             now = {id(t) for t in axis.get_major_ticks() + axis.get_minor_ticks()}
-            stale.update(id(lab) for t in axis.majorTicks + axis.minorTicks if id(t) not in now
-                         for lab in (t.label1, t.label2))
-    sizes = [float(t.get_fontsize()) for t in fig.findobj(Text)
-             if id(t) not in stale and t.get_text().strip() and t.get_visible()
-             and (t.axes is None or t.axes.get_visible())]
+            stale.update(
+                id(lab)
+                for t in axis.majorTicks + axis.minorTicks
+                if id(t) not in now
+                for lab in (t.label1, t.label2)
+            )
+    sizes = [
+        float(t.get_fontsize())
+        for t in fig.findobj(Text)
+        if id(t) not in stale
+        and t.get_text().strip()
+        and t.get_visible()
+        and (t.axes is None or t.axes.get_visible())
+    ]
     return min(sizes) if sizes else None
 
 
@@ -109,20 +137,27 @@ def _layout(k: int) -> tuple[int, int]:
 def _kind(s: pd.Series) -> str:
     """How a column is drawn: ``"factor"`` (bars), ``"numeric"`` or ``"datetime"`` (quantile plot)."""
     dtype = s.dtype
-    if isinstance(dtype, pd.CategoricalDtype) or pd.api.types.is_object_dtype(dtype) \
-            or pd.api.types.is_string_dtype(dtype):
+    if (
+        isinstance(dtype, pd.CategoricalDtype)
+        or pd.api.types.is_object_dtype(dtype)
+        or pd.api.types.is_string_dtype(dtype)
+    ):
         return "factor"
     if pd.api.types.is_bool_dtype(dtype):
         return "numeric"  # as R: a logical is plotted as 0/1
     if pd.api.types.is_complex_dtype(dtype):
-        raise TypeError(f"xqplot: column {s.name!r} holds complex numbers ({dtype}); "
-                        "plot their real and imaginary parts as two columns")
+        raise TypeError(
+            f"xqplot: column {s.name!r} holds complex numbers ({dtype}); "
+            "plot their real and imaginary parts as two columns"
+        )
     if pd.api.types.is_numeric_dtype(dtype):
         return "numeric"
     if pd.api.types.is_datetime64_any_dtype(dtype):
         return "datetime"
-    raise TypeError(f"xqplot: column {s.name!r} has dtype {dtype}, which xqplot cannot draw; "
-                    "convert it to numbers or to a categorical first")
+    raise TypeError(
+        f"xqplot: column {s.name!r} has dtype {dtype}, which xqplot cannot draw; "
+        "convert it to numbers or to a categorical first"
+    )
 
 
 def _type_label(s: pd.Series) -> str:
@@ -226,8 +261,13 @@ def xqplot(
             raise ValueError(f"xqplot: ncols must be at least 1, not {ncols}")
         ncol = min(ncols, len(cols))
         nrow = math.ceil(len(cols) / ncol)
-    fig, axes = plt.subplots(nrow, ncol, figsize=fit_page(panel_size[0] * ncol, panel_size[1] * nrow),
-                             squeeze=False, layout="constrained")
+    fig, axes = plt.subplots(
+        nrow,
+        ncol,
+        figsize=fit_page(panel_size[0] * ncol, panel_size[1] * nrow),
+        squeeze=False,
+        layout="constrained",
+    )
     flat = axes.ravel()
     for ax, col, kind in zip(flat, cols, kinds):
         s = df[col]
@@ -241,7 +281,7 @@ def xqplot(
         ax.set_title(name, fontsize=9, loc="left", pad=3)
         ax.set_title(_type_label(s), fontsize=MIN_TEXT_PT, loc="right", color="0.35", pad=3)
         ax.tick_params(labelsize=MIN_TEXT_PT)
-    for ax in flat[len(cols):]:
+    for ax in flat[len(cols) :]:
         ax.set_visible(False)
     return fig
 
@@ -271,8 +311,7 @@ def _quantile_panel(ax: plt.Axes, s: pd.Series, ptype: str) -> None:
     label = f"Fraction of {n} obs." if ptype == "uniform" else f"Normal quantile for {n} obs."
     ax.set_xlabel(label + (f"\n{'  '.join(notes)}" if notes else ""), fontsize=MIN_TEXT_PT)
     if n == 0:
-        ax.text(0.5, 0.5, "no finite values", ha="center", va="center", fontsize=8,
-                transform=ax.transAxes)
+        ax.text(0.5, 0.5, "no finite values", ha="center", va="center", fontsize=8, transform=ax.transAxes)
         ax.set_yticks([])
         ax.set_xticks([])
         return
@@ -319,7 +358,7 @@ def _bar_panel(ax: plt.Axes, s: pd.Series, maxlab: int, counts: bool = True) -> 
     top = max(int(vals.max()), 1) if len(vals) else 1
     if counts and 0 < len(vals) <= maxlab:
         for y, v in zip(ypos, vals):
-            ax.text(v + 0.02 * top, y, str(v), va="center", ha="left", fontsize=MIN_TEXT_PT)
+            ax.text(v + 0.02 * top, float(y), str(v), va="center", ha="left", fontsize=MIN_TEXT_PT)
         ax.set_xlim(0, 1.3 * top)
     ax.set_xlabel(f"N = {len(present)}" + (f"   Nmiss = {n_na}" if n_na else ""), fontsize=MIN_TEXT_PT)
 
@@ -396,16 +435,13 @@ def cluster_panels(
     >>> sum(ax.get_visible() for ax in fig.axes)
     40
     """
-    from .ellipse import data_ellipse
+    from .ellipses import data_ellipse
 
     for col in [x, y, by] + ([hue] if hue else []):
         if col not in df.columns:
             raise KeyError(f"cluster_panels: no column {col!r} in the data")
     if order is None:
-        if isinstance(df[by].dtype, pd.CategoricalDtype):
-            order = [c for c in df[by].cat.categories if (df[by] == c).any()]
-        else:
-            order = sorted(pd.unique(df[by].dropna()))
+        order = levels_of(df[by], what=f"cluster_panels: {by!r}")
     order = list(order)
     ncol = min(col_wrap, len(order))
     nrow = math.ceil(len(order) / ncol)
@@ -414,18 +450,33 @@ def cluster_panels(
     panel_size = min(panel_size, PAGE_WIDTH_IN / ncol)  # as wide as the page at most
     width = panel_size * ncol
     height = panel_size * nrow + (0.3 if manual and hue else 0.0)
-    fig, axes = plt.subplots(nrow, ncol, figsize=(width, height), sharex=sharex, sharey=sharey, squeeze=False,
-                             layout=None if manual else "constrained")
+    fig, axes = plt.subplots(
+        nrow,
+        ncol,
+        figsize=(width, height),
+        sharex=sharex,
+        sharey=sharey,
+        squeeze=False,
+        layout=None if manual else "constrained",
+    )
     if manual:
         top = 0.25 + (0.3 if hue else 0.0)
-        fig.subplots_adjust(left=0.55 / width, right=1 - 0.08 / width, bottom=0.5 / height, top=1 - top / height,
-                            wspace=0.08, hspace=0.28 if panel_size < 2.5 else 0.2)
-    kw = {"s": 4, "alpha": 0.6, "linewidths": 0}
+        fig.subplots_adjust(
+            left=0.55 / width,
+            right=1 - 0.08 / width,
+            bottom=0.5 / height,
+            top=1 - top / height,
+            wspace=0.08,
+            hspace=0.28 if panel_size < 2.5 else 0.2,
+        )
+    kw: dict[str, Any] = {"s": 4, "alpha": 0.6, "linewidths": 0}
     kw.update(point_kw or {})
     if ellipse_radius is None:
         # shared limits set once: autoscaling 40 shared axes after every artist is quadratic and slow
-        for share, col, setter, auto in ((sharex, x, "set_xlim", "set_autoscalex_on"),
-                                         (sharey, y, "set_ylim", "set_autoscaley_on")):
+        for share, col, setter, auto in (
+            (sharex, x, "set_xlim", "set_autoscalex_on"),
+            (sharey, y, "set_ylim", "set_autoscaley_on"),
+        ):
             vals = df[col].to_numpy(dtype=float)
             if share and np.isfinite(vals).any():
                 lo, hi = float(np.nanmin(vals)), float(np.nanmax(vals))
@@ -433,7 +484,7 @@ def cluster_panels(
                 for a in axes.ravel():
                     getattr(a, auto)(False)
                 getattr(axes[0, 0], setter)(lo - pad, hi + pad)
-    levels = _levels_of(df[hue]) if hue else [None]
+    levels = levels_of(df[hue]) if hue else [None]
     colors = group_colors(levels, colors) if hue else {None: "C0"}
     xs_all = df[x].to_numpy(dtype=float)
     grid = np.linspace(np.nanmin(xs_all), np.nanmax(xs_all), 2)
@@ -466,7 +517,7 @@ def cluster_panels(
         big = panel_size >= 2.5
         ax.set_title(title(label) if title else str(label), fontsize=9 if big else MIN_TEXT_PT, pad=2)
         ax.tick_params(labelsize=MIN_TEXT_PT)
-    for ax in flat[len(order):]:
+    for ax in flat[len(order) :]:
         ax.set_visible(False)
     if manual:
         fig.supxlabel(x, fontsize=9, y=0.1 / height, va="bottom")
@@ -476,9 +527,14 @@ def cluster_panels(
         fig.supylabel(y, fontsize=9)
     if hue:
         handles = [plt.Line2D([], [], color=colors[lev], marker="o", ls="-", ms=4) for lev in levels]
-        where = {"loc": "upper center", "bbox_to_anchor": (0.5, 1 - 0.02 / height)} if manual \
+        where = (
+            {"loc": "upper center", "bbox_to_anchor": (0.5, 1 - 0.02 / height)}
+            if manual
             else {"loc": "outside upper center"}
-        fig.legend(handles, [str(lev) for lev in levels], ncol=len(levels), fontsize=8, frameon=False, **where)
+        )
+        fig.legend(
+            handles, [str(lev) for lev in levels], ncol=len(levels), fontsize=8, frameon=False, **where
+        )
     return fig
 
 
@@ -534,7 +590,7 @@ def beta_space(
     >>> ax.get_xlabel(), ax.get_ylabel()
     ('(Intercept)', 'ses')
     """
-    from .ellipse import data_ellipse
+    from .ellipses import data_ellipse
 
     if y is None:
         others = [c for c in coefs.columns if c != x]
@@ -547,9 +603,9 @@ def beta_space(
     if ax is None:
         _, ax = plt.subplots(figsize=(5.5, 4.5), layout="constrained")
     groups = _groups_for(coefs, hue, "beta_space")
-    levels = _levels_of(groups)
+    levels = levels_of(groups)
     palette = group_colors(levels, colors) if hue is not None else {"all": "C0"}
-    kw = {"s": 14}
+    kw: dict[str, Any] = {"s": 14}
     kw.update(point_kw or {})
     for lev in levels:
         part = coefs[groups.to_numpy() == lev]
@@ -561,7 +617,7 @@ def beta_space(
             pts = data_ellipse(xv, yv, radius=ellipse_radius)
             ax.plot(pts[:, 0], pts[:, 1], color=palette[lev], lw=1)
     if labels is not False:
-        texts = [str(i) for i in coefs.index] if labels is True else list(labels)  # type: ignore[arg-type]
+        texts = [str(i) for i in coefs.index] if labels is True else list(labels)
         for t, xv, yv in zip(texts, coefs[x], coefs[y]):
             ax.annotate(t, (xv, yv), fontsize=MIN_TEXT_PT, xytext=(2, 2), textcoords="offset points")
     ax.set_xlabel(x if xlabel is None else xlabel)
@@ -574,14 +630,6 @@ def beta_space(
 # --------------------------------------------------------------------------------------------
 # data space and beta space: the pieces of the notes' figures for Methods 1-4
 # --------------------------------------------------------------------------------------------
-
-
-def _levels_of(groups: pd.Series) -> list[Any]:
-    """The levels of a grouping: categories in their order (only those present), else sorted values."""
-    if isinstance(groups.dtype, pd.CategoricalDtype):
-        present = set(groups.dropna())
-        return [c for c in groups.cat.categories if c in present]
-    return sorted(pd.unique(groups.dropna()), key=lambda v: (str(type(v)), v))
 
 
 def _groups_for(frame: pd.DataFrame, hue: Any, who: str) -> pd.Series:
@@ -665,14 +713,15 @@ def data_space(
     if ax is None:
         _, ax = plt.subplots(figsize=(5.5, 4.5), layout="constrained")
     groups = _groups_for(df, hue, "data_space")
-    levels = _levels_of(groups)
+    levels = levels_of(groups)
     palette = group_colors(levels, colors) if hue is not None else {"all": "0.5"}
-    kw = {"s": 5, "alpha": 0.35, "linewidths": 0}
+    kw: dict[str, Any] = {"s": 5, "alpha": 0.35, "linewidths": 0}
     kw.update(point_kw or {})
     for lev in levels:
         part = df[groups.to_numpy() == lev]
-        ax.scatter(part[x], part[y], color=palette[lev], label=str(lev) if hue is not None and legend else None,
-                   **kw)
+        ax.scatter(
+            part[x], part[y], color=palette[lev], label=str(lev) if hue is not None and legend else None, **kw
+        )
     ax.set_xlabel(x)
     ax.set_ylabel(y)
     if legend and hue is not None:
@@ -732,8 +781,11 @@ def coef_lines(
     [[1.0, 2.0], [2.0, 0.0]]
     >>> plt.close(fig)
     """
-    frame = coefs if isinstance(coefs, pd.DataFrame) else pd.DataFrame(
-        np.asarray(coefs, dtype=float).reshape(-1, 2), columns=[intercept, "slope"])
+    frame = (
+        coefs
+        if isinstance(coefs, pd.DataFrame)
+        else pd.DataFrame(np.asarray(coefs, dtype=float).reshape(-1, 2), columns=[intercept, "slope"])
+    )
     if intercept not in frame.columns:
         raise KeyError(f"coef_lines: no column {intercept!r} in coefs")
     if slope is None:
@@ -753,10 +805,10 @@ def coef_lines(
             raise KeyError(f"coef_lines: x_range has no range for rows {list(missing[:5])}")
         lo_hi = x_range.loc[frame.index].set_axis(["lo", "hi"], axis=1)
     else:
-        lo, hi = (float(v) for v in x_range)
-        lo_hi = pd.DataFrame({"lo": lo, "hi": hi}, index=frame.index)
+        x_lo, x_hi = (float(v) for v in x_range)
+        lo_hi = pd.DataFrame({"lo": x_lo, "hi": x_hi}, index=frame.index)
     groups = _groups_for(frame, hue, "coef_lines")
-    levels = _levels_of(groups)
+    levels = levels_of(groups)
     palette = group_colors(levels, colors) if hue is not None else {}
     drawn = []
     seen: set[Any] = set()
@@ -824,7 +876,7 @@ def conf_ellipses(
     --------
     >>> import matplotlib.pyplot as plt
     >>> import hlmkit as hk
-    >>> from hlmkit.ellipse import line_L
+    >>> from hlmkit.ellipses import line_L
     >>> from hlmkit.plots import conf_ellipses
     >>> fit = hk.ols("mathach ~ ses * Sector", hk.load_hs())
     >>> fig, ax = plt.subplots()
@@ -833,13 +885,13 @@ def conf_ellipses(
     ['Catholic', 'Public']
     >>> plt.close(fig)
     """
-    from .ellipse import conf_ellipse
+    from .ellipses import conf_ellipse
 
     palette = group_colors(list(Ls), colors)
     drawn = {}
     for label, L in Ls.items():
         pts = conf_ellipse(fit, L=L, level=level, kind=kind)
-        kw = {"color": palette[label], "lw": 1.2}
+        kw: dict[str, Any] = {"color": palette[label], "lw": 1.2}
         kw.update(line_kw)
         if labels:
             kw.setdefault("label", str(label))
@@ -858,9 +910,354 @@ def mark_origin(ax: plt.Axes, label: str | None = "no difference", **kw: Any) ->
     An ellipse of a difference that misses the origin rejects "no difference" in both
     coefficients jointly (coverage ellipse) or in some linear combination (shadow ellipse).
     """
-    style = {"color": "0.3", "lw": 0.6, "zorder": 0}
+    style: dict[str, Any] = {"color": "0.3", "lw": 0.6, "zorder": 0}
     ax.axhline(0, **style)
     ax.axvline(0, **style)
-    mk = {"marker": "x", "color": "k", "ms": 7, "ls": "none"}
+    mk: dict[str, Any] = {"marker": "x", "color": "k", "ms": 7, "ls": "none"}
     mk.update(kw)
     ax.plot(0, 0, label=label, **mk)
+
+
+# --------------------------------------------------------------------------------------------
+# general plots: quantiles, panels of scatter plots, scatterplot matrices
+# --------------------------------------------------------------------------------------------
+
+
+def legend_above(fig: Any, labels: list[str], marker: str | None = None) -> None:
+    """One row of legend keys above a figure of panels (lattice's ``auto.key`` on top): the
+    colours C0, C1, ... of the levels ``labels``, as points (``marker``) or as lines."""
+    style: dict[str, Any] = {"marker": marker, "ls": "", "ms": 4} if marker else {}
+    handles = [plt.Line2D([], [], color=f"C{k}", **style) for k in range(len(labels))]
+    fig.legend(handles, labels, loc="outside upper center", ncol=len(labels), fontsize=8, frameon=False)
+
+
+def extreme_points(values: np.ndarray, k: int) -> np.ndarray:
+    """Positions of the ``k`` values largest in absolute value (NaN left out), largest first."""
+    ok = np.flatnonzero(np.isfinite(values))
+    if k <= 0 or not len(ok):
+        return np.zeros(0, dtype=int)
+    return ok[np.argsort(-np.abs(values[ok]))[:k]]
+
+
+def qq_plot(
+    values: Any,
+    ax: plt.Axes | None = None,
+    labels: Sequence[Any] | None = None,
+    n_label: int = 0,
+    line: str = "quartiles",
+    **kw: Any,
+) -> plt.Axes:
+    """Normal quantile plot: sorted values against normal quantiles (nlme's ``qqnorm``).
+
+    Parameters
+    ----------
+    values : array-like
+        Missing values are left out.
+    ax : matplotlib Axes, optional
+    labels : sequence, optional
+        Labels of the values (e.g. row or cluster names); the ``n_label`` most extreme are shown.
+    line : {"quartiles", "identity", None}
+        A reference line through the quartiles (R's ``qqline``), the line y = x (for
+        standardised values), or none.
+
+    Returns
+    -------
+    matplotlib Axes
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from hlmkit import qq_plot
+    >>> ax = qq_plot(np.random.default_rng(1).normal(size=50))
+    >>> ax.get_xlabel()
+    'Normal quantile'
+    """
+    v = np.asarray(values, dtype=float)
+    lab = np.asarray(list(labels), dtype=object) if labels is not None else None
+    ok = np.isfinite(v)
+    v = v[ok]
+    lab = lab[ok] if lab is not None else None
+    order = np.argsort(v, kind="stable")
+    q = stats.norm.ppf(ppoints(len(v)))
+    if ax is None:
+        _, ax = plt.subplots(figsize=(4.5, 4), layout="constrained")
+    style: dict[str, Any] = {"s": 8, "color": "C0", "linewidths": 0}
+    style.update(kw)
+    ax.scatter(q, v[order], **style)
+    if line == "quartiles" and len(v) > 3:
+        quartiles = np.asarray(np.quantile(v, [0.25, 0.75]))
+        y1, y2 = float(quartiles[0]), float(quartiles[1])
+        x1, x2 = (float(z) for z in np.asarray(stats.norm.ppf([0.25, 0.75])))
+        slope = (y2 - y1) / (x2 - x1)
+        ax.axline((x1, y1), slope=slope, color="0.4", lw=0.8)
+    elif line == "identity":
+        ax.axline((0, 0), slope=1, color="0.4", lw=0.8)
+    elif line not in (None, "none", "quartiles"):
+        raise ValueError(f"qq_plot: line must be 'quartiles', 'identity' or None, not {line!r}")
+    if lab is not None and n_label:
+        vs = v[order]
+        for k in extreme_points(vs - np.median(vs), n_label):
+            ax.annotate(
+                str(lab[order][k]),
+                (q[k], vs[k]),
+                fontsize=MIN_TEXT_PT,
+                xytext=(3, 0),
+                textcoords="offset points",
+            )
+    ax.set_xlabel("Normal quantile")
+    return ax
+
+
+def _is_categorical(s: pd.Series) -> bool:
+    return (
+        isinstance(s.dtype, pd.CategoricalDtype)
+        or pd.api.types.is_object_dtype(s.dtype)
+        or pd.api.types.is_string_dtype(s.dtype)
+        or pd.api.types.is_bool_dtype(s.dtype)
+    )
+
+
+def xy_panels(
+    df: pd.DataFrame,
+    x: str,
+    y: str,
+    *,
+    col: str | None = None,
+    row: str | None = None,
+    hue: str | None = None,
+    smooth: str | None = "lowess",
+    hline: float | None = None,
+    labels: str | None = None,
+    n_label: int = 0,
+    panel_size: tuple[float, float] = (2.8, 2.4),
+    sharex: bool = True,
+    sharey: bool = True,
+    point_kw: dict[str, Any] | None = None,
+) -> plt.Figure:
+    """Scatter plots of ``y`` against ``x`` in panels (lattice's ``xyplot(y ~ x | row * col)``).
+
+    The residual displays of the Lab: residuals against fitted values by sector, a
+    scale-location plot, residuals against a covariate. A categorical ``y`` (e.g. ``Sex`` or the
+    cluster) gives horizontal box plots of ``x`` for each of its levels present in the panel instead.
+
+    Parameters
+    ----------
+    df : DataFrame
+    x, y : str
+        Columns on the axes.
+    col, row : str, optional
+        Columns whose levels make the panel columns and rows.
+    hue : str, optional
+        A column whose levels get their own colour.
+    smooth : {"lowess", "ols", None}
+        A smooth of y on x in each panel (over all its points); lowess is left out where x takes
+        fewer than 5 distinct values.
+    hline : float, optional
+        A horizontal reference line (e.g. 0 for residuals).
+    labels, n_label : str, int
+        Label the ``n_label`` points with the largest |y - median| in each panel with this column.
+    panel_size : (width, height) in inches
+    sharex, sharey : bool
+    point_kw : dict, optional
+        Passed to ``Axes.scatter``.
+
+    Returns
+    -------
+    matplotlib Figure
+
+    Examples
+    --------
+    >>> import hlmkit as hk
+    >>> hs = hk.load_hs()
+    >>> fig = hk.xy_panels(hs, "ses", "mathach", col="Sector")
+    >>> len(fig.axes)
+    2
+    """
+    for c in [x, y, col, row, hue, labels]:
+        if c is not None and c not in df.columns:
+            raise KeyError(f"xy_panels: no column {c!r} in the data")
+    cols = levels_of(df[col]) if col else [None]
+    rows = levels_of(df[row]) if row else [None]
+    categorical_y = _is_categorical(df[y])
+    fig, axes = plt.subplots(
+        len(rows),
+        len(cols),
+        figsize=fit_page(panel_size[0] * len(cols), panel_size[1] * len(rows)),
+        sharex=sharex,
+        sharey=sharey and not categorical_y,
+        squeeze=False,
+        layout="constrained",
+    )
+    kw: dict[str, Any] = {"s": 5, "alpha": 0.5, "linewidths": 0}
+    kw.update(point_kw or {})
+    hues = levels_of(df[hue]) if hue else [None]
+    for i, rlev in enumerate(rows):
+        for k, clev in enumerate(cols):
+            ax = axes[i, k]
+            part = df
+            if row:
+                part = part[part[row] == rlev]
+            if col:
+                part = part[part[col] == clev]
+            title = " | ".join(str(v) for v in (rlev, clev) if v is not None)
+            if title:
+                ax.set_title(title, fontsize=8, pad=2)
+            ax.tick_params(labelsize=MIN_TEXT_PT)
+            if categorical_y:
+                levels = levels_of(part[y])  # the levels present in this panel
+                data = [part.loc[part[y] == lev, x].dropna().to_numpy(float) for lev in levels]
+                ax.boxplot(
+                    data,
+                    orientation="horizontal",
+                    tick_labels=[str(v) for v in levels],
+                    widths=0.6,
+                    flierprops={"markersize": 2},
+                    medianprops={"color": "C3"},
+                )
+                ax.tick_params(axis="y", labelsize=MIN_TEXT_PT)
+                if hline is not None:
+                    ax.axvline(hline, color="0.5", lw=0.8)
+                continue
+            for h, lev in enumerate(hues):
+                sub = part if lev is None else part[part[hue] == lev]
+                ax.scatter(sub[x], sub[y], color=f"C{h}", label=None if lev is None else str(lev), **kw)
+            xv = part[x].to_numpy(float)
+            yv = part[y].to_numpy(float)
+            okp = np.isfinite(xv) & np.isfinite(yv)
+            if smooth == "lowess" and len(np.unique(xv[okp])) >= 5:  # lowess needs spread-out x
+                from statsmodels.nonparametric.smoothers_lowess import lowess
+
+                sm = lowess(yv[okp], xv[okp], frac=2 / 3, return_sorted=True)
+                ax.plot(sm[:, 0], sm[:, 1], color="C3", lw=1.2)
+            elif smooth == "ols" and okp.sum() > 2 and np.ptp(xv[okp]) > 0:
+                b, a = np.polyfit(xv[okp], yv[okp], 1)
+                xx = np.array([xv[okp].min(), xv[okp].max()])
+                ax.plot(xx, a + b * xx, color="C3", lw=1.2)
+            elif smooth not in (None, "lowess", "ols"):
+                raise ValueError(f"xy_panels: smooth must be 'lowess', 'ols' or None, not {smooth!r}")
+            if hline is not None:
+                ax.axhline(hline, color="0.5", lw=0.8)
+            if labels and n_label:
+                lab = part[labels].to_numpy()
+                for j in extreme_points(np.where(okp, yv - np.nanmedian(yv[okp]), np.nan), n_label):
+                    ax.annotate(
+                        str(lab[j]),
+                        (xv[j], yv[j]),
+                        fontsize=MIN_TEXT_PT,
+                        xytext=(3, 0),
+                        textcoords="offset points",
+                    )
+    fig.supxlabel(x, fontsize=9)
+    if not categorical_y:
+        fig.supylabel(y, fontsize=9)
+    if hue:
+        legend_above(fig, [str(v) for v in hues], marker="o")
+    return fig
+
+
+def scatter_matrix(
+    df: pd.DataFrame,
+    columns: Sequence[str] | None = None,
+    *,
+    hue: str | None = None,
+    ellipse_radius: float | Sequence[float] | None = (1.0, 2.0),
+    labels: Sequence[Any] | None = None,
+    n_label: int = 0,
+    panel_size: float = 1.6,
+) -> plt.Figure:
+    """Scatterplot matrix with data ellipses and labelled extreme points (car's ``spm``).
+
+    Off the diagonal: every pair of columns, with the data ellipse(s) of each ``hue`` group and,
+    if ``labels`` is given, the ``n_label`` points farthest from the centre (in Mahalanobis
+    distance) labelled. On the diagonal: a histogram of the column.
+
+    Parameters
+    ----------
+    df : DataFrame
+    columns : list of str, optional
+        Numeric columns to show (default: all numeric columns).
+    hue : str, optional
+        A column whose levels get their own colour and ellipses.
+    ellipse_radius : float, sequence or None
+    labels : sequence, optional
+        One label per row of ``df`` (e.g. its index).
+    n_label : int
+    panel_size : float
+        Inches per panel.
+
+    Returns
+    -------
+    matplotlib Figure
+
+    Examples
+    --------
+    >>> import hlmkit as hk
+    >>> sch = hk.up(hk.load_hs(), "school", all=True)
+    >>> fig = hk.scatter_matrix(sch, ["mathach", "ses", "Size"])
+    >>> len(fig.axes)
+    9
+    """
+    from .ellipses import data_ellipse
+
+    cols = (
+        list(columns)
+        if columns is not None
+        else [
+            c for c in df.columns if pd.api.types.is_numeric_dtype(df[c].dtype) and not _is_categorical(df[c])
+        ]
+    )
+    bad = [c for c in cols if c not in df.columns]
+    if bad:
+        raise KeyError(f"scatter_matrix: no column(s) {bad} in the data")
+    if len(cols) < 2:
+        raise ValueError("scatter_matrix: need at least two numeric columns")
+    k = len(cols)
+    fig, axes = plt.subplots(
+        k, k, figsize=fit_page(panel_size * k, panel_size * k), squeeze=False, layout="constrained"
+    )
+    groups = (
+        [(None, np.ones(len(df), dtype=bool))]
+        if hue is None
+        else [(lev, (df[hue] == lev).to_numpy()) for lev in levels_of(df[hue])]
+    )
+    lab = np.asarray(list(labels), dtype=object) if labels is not None else None
+    for i, yc in enumerate(cols):
+        for j, xc in enumerate(cols):
+            ax = axes[i, j]
+            ax.tick_params(labelsize=MIN_TEXT_PT)
+            if i == j:
+                v = df[xc].to_numpy(float)
+                ax.hist(v[np.isfinite(v)], bins=15, color="0.7")
+                ax.set_yticks([])
+                ax.set_title(xc, fontsize=8, pad=2)
+                continue
+            xv = df[xc].to_numpy(float)
+            yv = df[yc].to_numpy(float)
+            for g, (_lev, mask) in enumerate(groups):
+                ax.scatter(xv[mask], yv[mask], s=6, color=f"C{g}", linewidths=0, alpha=0.7)
+                ok = mask & np.isfinite(xv) & np.isfinite(yv)
+                if ellipse_radius is not None and ok.sum() > 2 and np.ptp(xv[ok]) > 0 and np.ptp(yv[ok]) > 0:
+                    pts = data_ellipse(xv[ok], yv[ok], radius=ellipse_radius)
+                    ax.plot(pts[:, 0], pts[:, 1], color=f"C{g}", lw=0.8)
+            if lab is not None and n_label:
+                ok = np.isfinite(xv) & np.isfinite(yv)
+                xy = np.column_stack([xv[ok], yv[ok]])
+                S = np.cov(xy, rowvar=False)
+                dev = xy - xy.mean(axis=0)
+                d2 = np.einsum("ij,jk,ik->i", dev, np.linalg.pinv(S), dev)
+                idx = np.flatnonzero(ok)[np.argsort(-d2)[:n_label]]
+                for r in idx:
+                    ax.annotate(
+                        str(lab[r]),
+                        (xv[r], yv[r]),
+                        fontsize=MIN_TEXT_PT,
+                        xytext=(2, 1),
+                        textcoords="offset points",
+                    )
+            if j == 0:
+                ax.set_ylabel(yc, fontsize=MIN_TEXT_PT)
+            if i == k - 1:
+                ax.set_xlabel(xc, fontsize=MIN_TEXT_PT)
+    if hue is not None:
+        legend_above(fig, [str(lev) for lev, _ in groups], marker="o")
+    return fig

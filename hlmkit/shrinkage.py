@@ -29,17 +29,19 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
+from .frames import levels_of
+
 __all__ = [
-    "pooled_weights",
-    "pooled_means",
-    "weighted_coding",
-    "shrinkage_table",
-    "Blup",
-    "blup_from_blue",
     "BlueBlup",
+    "Blup",
     "blue_blup",
-    "plot_shrinkage",
+    "blup_from_blue",
     "plot_blue_blup",
+    "plot_shrinkage",
+    "pooled_means",
+    "pooled_weights",
+    "shrinkage_table",
+    "weighted_coding",
 ]
 
 
@@ -96,7 +98,9 @@ def pooled_weights(
     if size:
         if (grp[size].nunique() > 1).any():
             bad = list(out.index[(grp[size].nunique() > 1).to_numpy()][:3])
-            raise ValueError(f"pooled_weights: {size!r} varies within cluster(s) {bad}; it must be a cluster-level value")
+            raise ValueError(
+                f"pooled_weights: {size!r} varies within cluster(s) {bad}; it must be a cluster-level value"
+            )
         s = grp[size].first().astype(float)
         if (s <= 0).any():
             raise ValueError(f"pooled_weights: {size!r} must be positive")
@@ -237,8 +241,15 @@ def shrinkage_table(fit: Any) -> pd.DataFrame:
     with np.errstate(divide="ignore"):
         lam = 1.0 / (1.0 + s2 / (n * g00)) if g00 > 0 else np.zeros_like(n)
     out = pd.DataFrame(
-        {"n": n.astype(int), "blue": blue, "fixed": fixed, "u_hat": u_hat, "shrinkage": lam,
-         "u_blup": lam * u_hat, "blup": fixed + lam * u_hat},
+        {
+            "n": n.astype(int),
+            "blue": blue,
+            "fixed": fixed,
+            "u_hat": u_hat,
+            "shrinkage": lam,
+            "u_blup": lam * u_hat,
+            "blup": fixed + lam * u_hat,
+        },
         index=labels,
     )
     return out
@@ -300,7 +311,9 @@ def blup_from_blue(gamma: Any, G: Any, sigma2: float, xtx: Any, beta_hat: Any) -
             f"(got G {Gm.shape}, xtx {XtX.shape}, beta_hat {bh.shape})"
         )
     if np.linalg.matrix_rank(XtX) < q:
-        raise ValueError("blup_from_blue: X'X is singular, so the cluster has no least-squares estimate (BLUE)")
+        raise ValueError(
+            "blup_from_blue: X'X is singular, so the cluster has no least-squares estimate (BLUE)"
+        )
     S = float(sigma2) * np.linalg.inv(XtX)
     K = Gm @ np.linalg.inv(Gm + S)
     est = g + K @ (bh - g)
@@ -390,7 +403,7 @@ def blue_blup(fit: Any) -> BlueBlup:
     order = np.argsort(codes, kind="stable")
     bounds = np.searchsorted(codes[order], np.arange(J + 1))
     for j in range(J):
-        idx = order[bounds[j]:bounds[j + 1]]
+        idx = order[bounds[j] : bounds[j + 1]]
         n[j] = len(idx)
         Zj = Z[idx]
         ztz = Zj.T @ Zj
@@ -402,8 +415,9 @@ def blue_blup(fit: Any) -> BlueBlup:
         blue[j], pop[j], blup[j] = bh, gj, res.estimate
         pe[labels[j]] = res.variance
     mk = lambda a: pd.DataFrame(a, index=labels, columns=names)  # noqa: E731
-    return BlueBlup(n=pd.Series(n, index=labels, name="n"), blue=mk(blue), population=mk(pop),
-                    blup=mk(blup), pe_var=pe)
+    return BlueBlup(
+        n=pd.Series(n, index=labels, name="n"), blue=mk(blue), population=mk(pop), blup=mk(blup), pe_var=pe
+    )
 
 
 # --------------------------------------------------------------------------------------------
@@ -447,8 +461,12 @@ def plot_shrinkage(table: pd.DataFrame, center: float, x: str = "n", ax: plt.Axe
     ax.scatter(xs, table["blue"], s=36, color="tab:blue", label="BLUE", zorder=3)
     ax.scatter(xs, table["blup"], s=16, color="tab:red", label="BLUP", zorder=4)
     for xj, b, p in zip(xs, table["blue"], table["blup"]):
-        ax.annotate("", xy=(xj, p), xytext=(xj, b),
-                    arrowprops={"arrowstyle": "->", "lw": 0.8, "color": "black", "shrinkA": 0, "shrinkB": 0})
+        ax.annotate(
+            "",
+            xy=(xj, p),
+            xytext=(xj, b),
+            arrowprops={"arrowstyle": "->", "lw": 0.8, "color": "black", "shrinkA": 0, "shrinkB": 0},
+        )
     ax.plot([], [], color="black", lw=0.8, label="shrinkage")
     ax.set_xlabel("sample size $n_j$" if x == "n" else x)
     ax.legend(frameon=False, fontsize=8, ncol=2, loc="upper left")
@@ -494,18 +512,22 @@ def plot_blue_blup(
     >>> len(fig.axes)
     2
     """
-    from .ellipse import data_ellipse, ellipse
+    from .ellipses import data_ellipse, ellipse
     from .plots import fit_page
 
     cols = list(coefs) if coefs is not None else list(bb.blue.columns[:2])
     if len(cols) != 2 or any(c not in bb.blue.columns for c in cols):
         raise ValueError(f"plot_blue_blup: need two coefficients among {list(bb.blue.columns)}, got {cols}")
-    g = pd.Series(np.asarray(groups), index=bb.blue.index) if not isinstance(groups, pd.Series) \
+    g = (
+        pd.Series(np.asarray(groups), index=bb.blue.index)
+        if not isinstance(groups, pd.Series)
         else groups.reindex(bb.blue.index)
+    )
     if g.isna().any():
-        raise ValueError("plot_blue_blup: groups has no value for some clusters: "
-                         f"{list(g.index[g.isna()][:3])}")
-    levels = list(g.cat.categories) if isinstance(g.dtype, pd.CategoricalDtype) else list(pd.unique(g))
+        raise ValueError(
+            f"plot_blue_blup: groups has no value for some clusters: {list(g.index[g.isna()][:3])}"
+        )
+    levels = levels_of(g, what="plot_blue_blup: groups")
     if G is None:
         Gm = None
     elif isinstance(G, pd.DataFrame):
@@ -513,9 +535,18 @@ def plot_blue_blup(
     else:
         Gm = np.asarray(G, dtype=float)
         if Gm.shape != (2, 2):
-            raise ValueError(f"plot_blue_blup: G must be 2 x 2 (or a DataFrame with the coefficients), not {Gm.shape}")
-    fig, axes = plt.subplots(1, len(levels), figsize=fit_page(panel_size[0] * len(levels), panel_size[1]),
-                             sharex=True, sharey=True, layout="constrained", squeeze=False)
+            raise ValueError(
+                f"plot_blue_blup: G must be 2 x 2 (or a DataFrame with the coefficients), not {Gm.shape}"
+            )
+    fig, axes = plt.subplots(
+        1,
+        len(levels),
+        figsize=fit_page(panel_size[0] * len(levels), panel_size[1]),
+        sharex=True,
+        sharey=True,
+        layout="constrained",
+        squeeze=False,
+    )
     for ax, lev in zip(axes[0], levels):
         keep = (g == lev).to_numpy()
         blue, blup = bb.blue.loc[keep, cols].dropna(), bb.blup.loc[keep, cols].dropna()

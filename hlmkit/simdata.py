@@ -26,17 +26,17 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-from .ellipse import ellipse
+from .ellipses import ellipse
 from .plots import MIN_TEXT_PT
 
 __all__ = [
     "TwoLevelSample",
-    "simulate_two_level",
     "as_two_level_sample",
-    "ols_dispersion",
     "expected_xtx",
-    "plot_simulated_school",
+    "ols_dispersion",
     "plot_design_ellipses",
+    "plot_simulated_school",
+    "simulate_two_level",
 ]
 
 
@@ -89,8 +89,8 @@ class TwoLevelSample:
         """The rows of school ``j``."""
         if j not in self.beta.index:
             raise KeyError(f"no school {j!r}: the schools are 1 to {len(self.beta)}")
-        k = self.beta.index.get_loc(j)
-        return self.data.iloc[self._bounds[k]:self._bounds[k + 1]]
+        k = int(self.beta.index.get_indexer(pd.Index([j]))[0])
+        return self.data.iloc[self._bounds[k] : self._bounds[k + 1]]
 
     def xtx(self, j: int) -> np.ndarray:
         """``X_j'X_j`` of school ``j`` (``X_j`` = [1, x], or [1] for an intercept-only model)."""
@@ -194,7 +194,7 @@ def simulate_two_level(
         u = root @ rng.standard_normal(q)
         b = g + u
         if fixed_n:
-            n = int(round(n_mean))
+            n = round(n_mean)
         else:
             n = int(rng.poisson(n_mean))
             tries = 0
@@ -218,8 +218,9 @@ def simulate_two_level(
     beta = pd.DataFrame(betas, columns=cols, index=pd.RangeIndex(1, int(n_schools) + 1, name="school"))
     beta["n"] = beta["n"].astype(int)
     params = {"n_mean": n_mean, "x_sd": x_sd, "x_mean": x_mean, "seed": seed, "fixed_n": fixed_n}
-    return TwoLevelSample(data=data, beta=beta, gamma=g, G=Gm, sigma2=float(sigma2), x_name=x_name,
-                          params=params)
+    return TwoLevelSample(
+        data=data, beta=beta, gamma=g, G=Gm, sigma2=float(sigma2), x_name=x_name, params=params
+    )
 
 
 def as_two_level_sample(
@@ -302,7 +303,9 @@ def as_two_level_sample(
     beta = pd.DataFrame(betas, columns=["(Intercept)", x_name, "n"], index=pd.Index(schools, name="school"))
     beta["n"] = beta["n"].astype(int)
     params = {"source": "data", "decimals": decimals, "max_misfit": misfit}
-    return TwoLevelSample(data=d, beta=beta, gamma=g, G=Gm, sigma2=float(sigma2), x_name=x_name, params=params)
+    return TwoLevelSample(
+        data=d, beta=beta, gamma=g, G=Gm, sigma2=float(sigma2), x_name=x_name, params=params
+    )
 
 
 def ols_dispersion(x: Any, sigma2: float, intercept: bool = True) -> np.ndarray:
@@ -327,7 +330,9 @@ def ols_dispersion(x: Any, sigma2: float, intercept: bool = True) -> np.ndarray:
         X = _design(X, len(X)) if intercept else X[:, None]
     xtx = X.T @ X
     if np.linalg.matrix_rank(xtx) < xtx.shape[0]:
-        raise ValueError("ols_dispersion: X'X is singular (too few points, or a predictor that does not vary)")
+        raise ValueError(
+            "ols_dispersion: X'X is singular (too few points, or a predictor that does not vary)"
+        )
     return float(sigma2) * np.linalg.inv(xtx)
 
 
@@ -352,8 +357,16 @@ _DATA_LAYERS = ("population", "true", "data", "ls")
 _BETA_LAYERS = ("population", "G", "shadows", "true", "ols_ellipse", "beta_hat", "V")
 
 #: colours of the layers (the same in data space and beta space)
-COLORS = {"population": "black", "true": "tab:red", "data": "tab:gray", "ls": "tab:blue",
-          "G": "black", "ols_ellipse": "tab:red", "beta_hat": "tab:blue", "V": "tab:blue"}
+COLORS = {
+    "population": "black",
+    "true": "tab:red",
+    "data": "tab:gray",
+    "ls": "tab:blue",
+    "G": "black",
+    "ols_ellipse": "tab:red",
+    "beta_hat": "tab:blue",
+    "V": "tab:blue",
+}
 
 
 def _limits(points: list[np.ndarray], pad: float = 0.06) -> tuple[tuple[float, float], tuple[float, float]]:
@@ -430,9 +443,11 @@ def plot_simulated_school(
         lines = {"population": gam, "true": beta, "ls": bhat}
         pts = [np.column_stack([x, y])] + [np.column_stack([xr, b[0] + b[1] * xr]) for b in lines.values()]
         xlim, ylim = _limits(pts)
-        labels = {"population": r"population mean line $\gamma$",
-                  "true": r"true line of the school $\beta_j$",
-                  "ls": r"least-squares line $\hat\beta_j$"}
+        labels = {
+            "population": r"population mean line $\gamma$",
+            "true": r"true line of the school $\beta_j$",
+            "ls": r"least-squares line $\hat\beta_j$",
+        }
         styles = {"population": "-", "true": "--", "ls": "-"}
         for lay in layers:
             if lay == "data":
@@ -450,29 +465,46 @@ def plot_simulated_school(
         sd = np.sqrt(np.diag(sim.G))
         for lay in layers:
             if lay == "population":
-                ax.plot(*gam, "o", color=COLORS["population"], ms=7, label=r"population mean line $\gamma$",
-                        zorder=4)
+                ax.plot(
+                    *gam,
+                    "o",
+                    color=COLORS["population"],
+                    ms=7,
+                    label=r"population mean line $\gamma$",
+                    zorder=4,
+                )
             elif lay == "true":
                 ax.plot(*beta, "o", color=COLORS["true"], ms=7, label=r"true line $\beta_j$", zorder=4)
             elif lay == "beta_hat":
-                ax.plot(*bhat, "s", color=COLORS["beta_hat"], ms=7, label=r"least squares $\hat\beta_j$",
-                        zorder=4)
+                ax.plot(
+                    *bhat, "s", color=COLORS["beta_hat"], ms=7, label=r"least squares $\hat\beta_j$", zorder=4
+                )
             elif lay == "G":
                 ax.plot(*ells["G"].T, color=COLORS["G"], lw=1.5, label=r"$G$ (dispersion of $\beta_j$)")
             elif lay == "ols_ellipse":
-                ax.plot(*ells["ols_ellipse"].T, color=COLORS["ols_ellipse"], lw=1.5,
-                        label=r"$\sigma^2(X_j'X_j)^{-1}$ around $\beta_j$")
+                ax.plot(
+                    *ells["ols_ellipse"].T,
+                    color=COLORS["ols_ellipse"],
+                    lw=1.5,
+                    label=r"$\sigma^2(X_j'X_j)^{-1}$ around $\beta_j$",
+                )
             elif lay == "V":
-                ax.plot(*ells["V"].T, color=COLORS["V"], lw=1.5,
-                        label=r"$V_j = G + \sigma^2(X_j'X_j)^{-1}$")
+                ax.plot(*ells["V"].T, color=COLORS["V"], lw=1.5, label=r"$V_j = G + \sigma^2(X_j'X_j)^{-1}$")
             elif lay == "shadows":
                 # grey bars just inside the bottom and left edges, with dotted guides to the ellipse
                 y_bar = ylim[0] + 0.02 * (ylim[1] - ylim[0])
                 x_bar = xlim[0] + 0.02 * (xlim[1] - xlim[0])
                 lo0, hi0 = gam[0] - sd[0], gam[0] + sd[0]
                 lo1, hi1 = gam[1] - sd[1], gam[1] + sd[1]
-                ax.plot([lo0, hi0], [y_bar] * 2, color="black", lw=5, alpha=0.35, solid_capstyle="butt",
-                        label=r"shadows: $\gamma \pm$ 1 SD")
+                ax.plot(
+                    [lo0, hi0],
+                    [y_bar] * 2,
+                    color="black",
+                    lw=5,
+                    alpha=0.35,
+                    solid_capstyle="butt",
+                    label=r"shadows: $\gamma \pm$ 1 SD",
+                )
                 ax.plot([x_bar] * 2, [lo1, hi1], color="black", lw=5, alpha=0.35, solid_capstyle="butt")
                 for v in (lo0, hi0):
                     ax.axvline(v, color="black", lw=0.6, ls=":")

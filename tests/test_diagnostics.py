@@ -116,7 +116,7 @@ def test_hausman_skips_coefficients_the_fixed_effects_fit_cannot_estimate(dd):
     # SectorPublic is confounded with the school dummies: R's lm drops a dummy (NA) and reports a
     # number for SectorPublic that is a contrast of school effects; the comparison leaves it out
     fe = hk.ols("mathach ~ ses * Sector + factor(id)", dd)
-    assert fe.model.hlmkit_aliased == ["factor(id)9586"]  # as R
+    assert fe.aliased == ["factor(id)9586"]  # as R
     re_fit = hk.lme("mathach ~ ses * Sector", dd, random="~ 1 | id")
     h = hk.hausman(fe, re_fit)
     assert list(h.coefficients.index) == ["ses", "ses:SectorPublic"]

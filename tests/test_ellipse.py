@@ -1,4 +1,4 @@
-"""Ellipses of beta space: hlmkit.ellipse (ellipse, data_ellipse, conf_ellipse, ellipse_radius, line_L)."""
+"""Ellipses of beta space: hlmkit.ellipses (ellipse, data_ellipse, conf_ellipse, ellipse_radius, line_L)."""
 
 from __future__ import annotations
 
@@ -11,8 +11,8 @@ import pytest
 from scipy import stats
 
 import hlmkit as hk
-from hlmkit.ellipse import conf_ellipse, data_ellipse, ellipse, ellipse_radius, line_L
-from hlmkit.mlm import mlm
+from hlmkit.ellipses import conf_ellipse, data_ellipse, ellipse, ellipse_radius, line_L
+from hlmkit.multivariate import mlm
 
 REF = json.loads((Path(__file__).parent / "reference" / "notes_ols.json").read_text())
 

@@ -58,7 +58,7 @@ def influence_measures(ols_fit):
     h = ols_fit.get_influence().hat_matrix_diag.copy()
     h[h > 1 - 1e-8] = 1.0
     e = ols_fit.resid.to_numpy()
-    s2, dfr, rank = ols_fit.scale, ols_fit.df_resid, int(ols_fit.model.rank)
+    s2, dfr, rank = ols_fit.scale, ols_fit.df_resid, int(ols_fit.rank)
     ok = h < 1
     rstud = np.full(len(h), np.nan)
     cook = np.full(len(h), np.nan)
@@ -72,11 +72,11 @@ def influence_measures(ols_fit):
 def test_per_school_ols_dimensions(ols_fit):
     ref = REF["ols"]
     # as R's lm: 320 columns, 38 aliased (NA in R, left out of the fit and listed here)
-    assert len(ols_fit.model.hlmkit_columns) == ref["ncoef"] == 320
-    assert len(ols_fit.model.hlmkit_aliased) == ref["n_na"] == 38
-    assert len(ols_fit.params) == int(ols_fit.model.rank) == ref["rank"]
+    assert len(ols_fit.columns) == ref["ncoef"] == 320
+    assert len(ols_fit.aliased) == ref["n_na"] == 38
+    assert len(ols_fit.params) == int(ols_fit.rank) == ref["rank"]
     # the same columns as R's NA coefficients (R's factor is called idf there)
-    assert [n.replace("factor(id)", "idf") for n in ols_fit.model.hlmkit_aliased] == ref["na_names"]
+    assert [n.replace("factor(id)", "idf") for n in ols_fit.aliased] == ref["na_names"]
     assert ols_fit.df_resid == ref["df_resid"]
     assert np.sqrt(ols_fit.scale) == pytest.approx(ref["sigma"], rel=1e-10)
 

@@ -14,7 +14,7 @@ import pandas as pd
 import pytest
 
 import hlmkit as hk
-from hlmkit.mlm import MlmResult, manova_stats, mlm
+from hlmkit.multivariate import MlmResult, manova_stats, mlm
 
 REF = json.loads((Path(__file__).parent / "reference" / "notes_ols.json").read_text())
 TESTS = ["Pillai", "Wilks", "Hotelling-Lawley", "Roy"]

@@ -14,7 +14,7 @@ import pytest  # noqa: E402
 from matplotlib.colors import to_rgba  # noqa: E402
 
 import hlmkit as hk  # noqa: E402
-from hlmkit.ellipse import conf_ellipse, line_L  # noqa: E402
+from hlmkit.ellipses import conf_ellipse, line_L  # noqa: E402
 from hlmkit.plots import coef_lines, conf_ellipses, data_space, group_colors, mark_origin  # noqa: E402
 
 

@@ -1,4 +1,4 @@
-"""hlmkit.r2, r2_snijders_bosker and r2_nakagawa against R.
+"""hlmkit.rsquared: r2, r2_snijders_bosker and r2_nakagawa against R.
 
 Reference values: tests/reference/lab1_ex2.json (section ``r2``), written by
 tests/reference/R/part_lab1_ex2.R: the Lab's ``amr2`` (from nlme's VarCorr), Snijders-Bosker by

@@ -188,7 +188,7 @@ def test_bad_input(pair, hs1):
         hk.simulate_lrt(fit_m, fit_sm.update(". ~ . + cvar(ses, id)"), nsim=5)
     with pytest.raises(ValueError, match="not nested"):
         hk.simulate_lrt(fit_m, not_nested, nsim=5)
-    with pytest.raises(ValueError, match="REML and the alternative ML"):
+    with pytest.raises(ValueError, match="REML and the alternative by ML"):
         hk.simulate_lrt(fit_m, fit_sm.update(method="ML"), nsim=5)
     with pytest.raises(ValueError, match="same response and rows"):
         hk.simulate_lrt(fit_m, other_rows, nsim=5)

@@ -27,7 +27,7 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "_ext"))
-from notebook_export import split_solutions  # noqa: E402  (the book's Sphinx extension)
+from notebook_export import split_solutions
 
 VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track", "wbr"}
 TEXT_SUFFIXES = {".html", ".js", ".txt", ".md", ".ipynb", ".json", ".css", ".xml", ".py"}
@@ -122,6 +122,7 @@ def file_text(path: Path) -> str:
     """The normalized text of a file of the site (a notebook: its sources and text outputs)."""
     raw = path.read_text(encoding="utf-8", errors="replace")
     if path.suffix == ".ipynb":  # each cell's source, then its outputs' text, in reading order
+
         def text(value: object) -> str:
             return "".join(value) if isinstance(value, list) else str(value)
 
@@ -140,7 +141,7 @@ def file_text(path: Path) -> str:
 
 def search_terms(site: Path) -> set[str]:
     text = (site / "searchindex.js").read_text(encoding="utf-8")
-    data = json.loads(text[text.index("(") + 1:text.rindex(")")])
+    data = json.loads(text[text.index("(") + 1 : text.rindex(")")])
     return set(data.get("terms", {})) | set(data.get("titleterms", {}))
 
 
@@ -152,8 +153,11 @@ def stemmer():
 
 def check(full: Path, student: Path) -> list[str]:
     problems: list[str] = []
-    pages = sorted(p.relative_to(full) for p in full.rglob("*.html")
-                   if "_static" not in p.parts and "_sources" not in p.parts)
+    pages = sorted(
+        p.relative_to(full)
+        for p in full.rglob("*.html")
+        if "_static" not in p.parts and "_sources" not in p.parts
+    )
     full_pages = {p: parse_page(full / p) for p in pages}
     student_pages = {p: parse_page(student / p) for p in pages if (student / p).is_file()}
     outside = normalize(" ".join(" ".join(pt.outside) for pt in full_pages.values()))
@@ -163,8 +167,10 @@ def check(full: Path, student: Path) -> list[str]:
     in_markdown = 0
     for page, parsed in full_pages.items():
         stem = page.with_suffix("")
-        downloads = {"notebook download": full / "_sources" / f"{stem}.ipynb",
-                     "Markdown download": full / "_sources" / f"{stem}.md"}
+        downloads = {
+            "notebook download": full / "_sources" / f"{stem}.ipynb",
+            "Markdown download": full / "_sources" / f"{stem}.md",
+        }
         texts = {kind: file_text(path) for kind, path in downloads.items() if path.is_file()}
         for k, sol in enumerate(parsed.solutions, 1):
             found = [s for s in snippets("".join(sol)) if s not in outside]
@@ -176,8 +182,10 @@ def check(full: Path, student: Path) -> list[str]:
             if "notebook download" not in texts:
                 problems.append(f"full edition: {page} has no notebook download")
             elif not any(s in texts["notebook download"] for s in found):
-                problems.append(f"full edition: solution {k} of {page} not found in its notebook download: "
-                                "the search would miss it")
+                problems.append(
+                    f"full edition: solution {k} of {page} not found in its notebook download: "
+                    "the search would miss it"
+                )
             in_markdown += any(s in texts.get("Markdown download", "") for s in found)
         # the Markdown downloads hold MyST, not the rendered text: also look for the solutions' source
         md = downloads["Markdown download"]
@@ -186,7 +194,9 @@ def check(full: Path, student: Path) -> list[str]:
             rest = normalize(kept)
             found = [s for block in removed for s in snippets(block) if s not in rest and s not in outside]
             if removed and not found:
-                problems.append(f"full edition: the solutions' source in {md.relative_to(full)} yields no text to look for")
+                problems.append(
+                    f"full edition: the solutions' source in {md.relative_to(full)} yields no text to look for"
+                )
             solutions.append((page, found))
     if not solutions:
         problems.append("full edition: no solution found at all (is it the full edition?)")
@@ -200,8 +210,10 @@ def check(full: Path, student: Path) -> list[str]:
         for page, found in solutions:
             hits = [s for s in found if s in text]
             if hits:
-                problems.append(f"student edition leaks a solution of {page} in {path.relative_to(student)}: "
-                                f"{hits[0][:80]!r}")
+                problems.append(
+                    f"student edition leaks a solution of {page} in {path.relative_to(student)}: "
+                    f"{hits[0][:80]!r}"
+                )
     for page, parsed in student_pages.items():
         if parsed.solutions:
             problems.append(f"student edition: {page} has {len(parsed.solutions)} solution blocks")
@@ -217,8 +229,10 @@ def check(full: Path, student: Path) -> list[str]:
     full_terms, student_terms = search_terms(full), search_terms(student)
     indexed = only & full_terms
     if only and not indexed:
-        problems.append("full edition: none of the solution-only words is in its search index: "
-                        "the search-index check would miss a leak")
+        problems.append(
+            "full edition: none of the solution-only words is in its search index: "
+            "the search-index check would miss a leak"
+        )
     for term in sorted(indexed & student_terms):
         problems.append(f"student edition's search index has {term!r}, a word found only in solutions")
 
@@ -231,16 +245,20 @@ def check(full: Path, student: Path) -> list[str]:
         for ident, number in parsed.numbers.items():
             if ident in spage.numbers:
                 if spage.numbers[ident] != number:
-                    problems.append(f"{page}#{ident}: '{number}' in the full edition, "
-                                    f"'{spage.numbers[ident]}' in the student edition")
+                    problems.append(
+                        f"{page}#{ident}: '{number}' in the full edition, "
+                        f"'{spage.numbers[ident]}' in the student edition"
+                    )
             elif ident not in parsed.ids_in_solutions:
                 problems.append(f"{page}#{ident} ('{number}') is missing from the student edition")
         for ident in set(spage.numbers) - set(parsed.numbers):
             problems.append(f"{page}#{ident} ('{spage.numbers[ident]}') is only in the student edition")
     rendered = sum(len(p.solutions) for p in full_pages.values())
-    print(f"checked {rendered} solutions ({sum(len(f) for _, f in solutions)} sentences of their text and "
-          f"source, {len(indexed)} solution-only index terms) and "
-          f"{sum(len(p.numbers) for p in full_pages.values())} numbered elements")
+    print(
+        f"checked {rendered} solutions ({sum(len(f) for _, f in solutions)} sentences of their text and "
+        f"source, {len(indexed)} solution-only index terms) and "
+        f"{sum(len(p.numbers) for p in full_pages.values())} numbered elements"
+    )
     return problems
 
 

@@ -54,21 +54,31 @@ def visible_notebook(page: Path) -> nbformat.NotebookNode:
 def run_visible(page: Path, timeout: int = 600) -> tuple[str, float, str | None]:
     """Execute the visible cells of ``page``; return (page, seconds, error message or None)."""
     nb = visible_notebook(page)
-    client = NotebookClient(nb, timeout=timeout, kernel_name="python3",
-                            resources={"metadata": {"path": str(page.parent)}})
+    client = NotebookClient(
+        nb, timeout=timeout, kernel_name="python3", resources={"metadata": {"path": str(page.parent)}}
+    )
     t0 = time.perf_counter()
     error = None
     try:
         client.execute()
     except CellExecutionError as exc:
-        failed = next((k for k, c in enumerate(nb.cells) if c.cell_type == "code"
-                       and any(o.get("output_type") == "error" for o in c.get("outputs", []))), None)
+        failed = next(
+            (
+                k
+                for k, c in enumerate(nb.cells)
+                if c.cell_type == "code"
+                and any(o.get("output_type") == "error" for o in c.get("outputs", []))
+            ),
+            None,
+        )
         source = nb.cells[failed].source if failed is not None else ""
-        plain = re.sub(r"\x1b\[[0-9;]*m", "", str(exc))          # no terminal colours in the report
+        plain = re.sub(r"\x1b\[[0-9;]*m", "", str(exc))  # no terminal colours in the report
         lines = [ln for ln in plain.splitlines() if ln.strip()]
-        error = (f"visible cell {failed} (counting all cells, hidden ones removed):\n"
-                 + "\n".join("    " + ln for ln in source.splitlines()[:8])
-                 + f"\n  raised: {lines[-1] if lines else exc!r}")
+        error = (
+            f"visible cell {failed} (counting all cells, hidden ones removed):\n"
+            + "\n".join("    " + ln for ln in source.splitlines()[:8])
+            + f"\n  raised: {lines[-1] if lines else exc!r}"
+        )
     return str(page.relative_to(ROOT) if page.is_relative_to(ROOT) else page), time.perf_counter() - t0, error
 
 
@@ -88,8 +98,10 @@ def main() -> int:
                 failures.append((name, error))
     for name, error in failures:
         print(f"\n{name}: the visible code does not run on its own; {error}", file=sys.stderr)
-    print(f"visible code: {len(pages) - len(failures)} of {len(pages)} pages run without their hidden cells "
-          f"({time.perf_counter() - t0:.0f} s)")
+    print(
+        f"visible code: {len(pages) - len(failures)} of {len(pages)} pages run without their hidden cells "
+        f"({time.perf_counter() - t0:.0f} s)"
+    )
     return 1 if failures else 0
 
 

@@ -70,8 +70,14 @@ def _env(constraints: Path) -> dict[str, str]:
 
 
 def execute(python: Path, notebook: Path, env: dict[str, str], timeout: int) -> dict:
-    out = subprocess.run([str(python), "-c", RUNNER, notebook.name, str(timeout)], cwd=notebook.parent, env=env,
-                         check=True, text=True, capture_output=True)
+    out = subprocess.run(
+        [str(python), "-c", RUNNER, notebook.name, str(timeout)],
+        cwd=notebook.parent,
+        env=env,
+        check=True,
+        text=True,
+        capture_output=True,
+    )
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
@@ -93,8 +99,12 @@ def main(argv: list[str] | None = None) -> int:
         _run([sys.executable, "-m", "venv", str(venv)], env=env)
         python = venv / "bin" / "python"
         _run([str(python), "-m", "pip", "install", "--quiet", "nbclient", "ipykernel"], env=env)
-        if subprocess.run([str(python), "-c", "import hlmkit"], check=False, env=env, cwd=tmp,
-                          capture_output=True).returncode == 0:
+        if (
+            subprocess.run(
+                [str(python), "-c", "import hlmkit"], check=False, env=env, cwd=tmp, capture_output=True
+            ).returncode
+            == 0
+        ):
             problems.append("the fresh venv already imports hlmkit")
         t1 = time.perf_counter()
         print(f"fresh venv with a kernel runner (nbclient, ipykernel): {t1 - t0:.0f} s")
@@ -110,10 +120,14 @@ def main(argv: list[str] | None = None) -> int:
         first, rest = result["cells"][0], result["cells"][1:]
         tb = first["errors"][0]["traceback"] if first["errors"] else []
         if not (result["error"] and first["errors"] and first["errors"][0]["ename"] == "HlmkitMissing"):
-            problems.append(f"{copies[0].name} without hlmkit: the first cell did not stop with HlmkitMissing "
-                            f"({result['error']!r})")
+            problems.append(
+                f"{copies[0].name} without hlmkit: the first cell did not stop with HlmkitMissing "
+                f"({result['error']!r})"
+            )
         elif len(tb) != 1 or "pip install" not in tb[0]:
-            problems.append(f"{copies[0].name} without hlmkit: expected one line saying how to install it, got {tb!r}")
+            problems.append(
+                f"{copies[0].name} without hlmkit: expected one line saying how to install it, got {tb!r}"
+            )
         else:
             print(f"without hlmkit, {copies[0].name} stops at its first cell: {tb[0]}")
         if any(c["executed"] for c in rest):
@@ -131,13 +145,18 @@ def main(argv: list[str] | None = None) -> int:
             if result["error"]:
                 found.append(f"{nb.name} failed against the wheel: {result['error']}")
             if k == 0 and "hlmkit installed from hlmkit-" not in install["text"]:
-                found.append(f"{nb.name}: the first cell did not install the wheel ({install['text'][-300:]!r})")
+                found.append(
+                    f"{nb.name}: the first cell did not install the wheel ({install['text'][-300:]!r})"
+                )
             if k > 0 and install["n_outputs"]:
                 found.append(f"{nb.name}: with hlmkit present, the first cell printed {install['text']!r}")
             ran = sum(c["executed"] for c in result["cells"])
             said = [line for line in install["text"].splitlines() if line.startswith("hlmkit installed")]
-            print(f"{nb.name}: {ran} of {len(result['cells'])} code cells ran in {took:.0f} s"
-                  + (f"; first cell: {said[0]}" if said else ""), flush=True)
+            print(
+                f"{nb.name}: {ran} of {len(result['cells'])} code cells ran in {took:.0f} s"
+                + (f"; first cell: {said[0]}" if said else ""),
+                flush=True,
+            )
             return found
 
         problems += run(0, copies[0])
@@ -146,8 +165,14 @@ def main(argv: list[str] | None = None) -> int:
         with ThreadPoolExecutor(max_workers=args.jobs) as pool:
             for found in pool.map(run, range(1, len(copies)), copies[1:]):
                 problems += found
-        where = subprocess.run([str(python), "-c", "import hlmkit; print(hlmkit.__file__)"], check=False, env=env,
-                               cwd=tmp, capture_output=True, text=True).stdout.strip()
+        where = subprocess.run(
+            [str(python), "-c", "import hlmkit; print(hlmkit.__file__)"],
+            check=False,
+            env=env,
+            cwd=tmp,
+            capture_output=True,
+            text=True,
+        ).stdout.strip()
         if not where.startswith(str(venv)):
             problems.append(f"hlmkit was imported from {where}, not from the fresh venv")
         print(f"total {time.perf_counter() - t0:.0f} s")

@@ -28,11 +28,19 @@ MARKER = re.compile(r"<NA>|(?<![\w.])(?:NaN|nan|None|NA)(?!\w)")
 #: Markers the text explains: (page, a substring of the output line holding them, how many on
 #: that line, where the page explains them).
 EXPLAINED: list[tuple[str, str, int, str]] = [
-    ("labs/lab1_example2", "1436 |", 2,
-     "zz.head(8): hk.lmlist 'marks with NaN what a school cannot estimate', the text above it says"),
+    (
+        "labs/lab1_example2",
+        "1436 |",
+        2,
+        "zz.head(8): hk.lmlist 'marks with NaN what a school cannot estimate', the text above it says",
+    ),
     ("labs/lab1_example2", "1462 |", 1, "the same table"),
-    ("labs/lab1_example2", "<NA> |", 1,
-     "tab of round(cook) by hat == 1: Cook's distance is undefined at leverage 1 (the text says, above and below)"),
+    (
+        "labs/lab1_example2",
+        "<NA> |",
+        1,
+        "tab of round(cook) by hat == 1: Cook's distance is undefined at leverage 1 (the text says, above and below)",
+    ),
 ]
 
 

@@ -39,17 +39,26 @@ ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DIR = ROOT / "_build" / "assignments"
 
 
-def otter_run(notebook: Path, autograder_zip: Path, draw_figures: bool = False) -> dict[str, tuple[float, float]]:
+def otter_run(
+    notebook: Path, autograder_zip: Path, draw_figures: bool = False
+) -> dict[str, tuple[float, float]]:
     """Grade ``notebook`` with ``otter run``: ``{question: (score, possible)}`` for each autograded question."""
     otter = Path(sys.executable).with_name("otter")
     env = dict(os.environ) if draw_figures else {**os.environ, "MPLBACKEND": "Agg"}
     with tempfile.TemporaryDirectory() as out:
-        proc = subprocess.run([str(otter), "run", "--no-logo", "-a", str(autograder_zip), "-o", out, str(notebook)],
-                              check=False, capture_output=True, text=True, env=env)
+        proc = subprocess.run(
+            [str(otter), "run", "--no-logo", "-a", str(autograder_zip), "-o", out, str(notebook)],
+            check=False,
+            capture_output=True,
+            text=True,
+            env=env,
+        )
         results = Path(out) / "results.json"
         if proc.returncode != 0 or not results.exists():
-            raise RuntimeError(f"otter run failed on {notebook} (exit {proc.returncode}):\n"
-                               f"{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}")
+            raise RuntimeError(
+                f"otter run failed on {notebook} (exit {proc.returncode}):\n"
+                f"{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}"
+            )
         tests = json.loads(results.read_text())["tests"]
     return {t["name"]: (float(t["score"]), float(t["max_score"])) for t in tests if "max_score" in t}
 
@@ -64,11 +73,14 @@ def autograder_zip(folder: Path) -> Path:
 def notebooks(folder: Path) -> dict[str, Path]:
     """The two notebooks of an assignment folder that are graded."""
     page = folder.name
-    return {"solution": folder / "autograder" / f"{page}.ipynb", "student": folder / "student" / f"{page}.ipynb"}
+    return {
+        "solution": folder / "autograder" / f"{page}.ipynb",
+        "student": folder / "student" / f"{page}.ipynb",
+    }
 
 
 def check_scores(page: str, solution: dict, student: dict | None) -> tuple[list[str], list[str]]:
-    """Report lines and problems: the solution must get full marks, the student notebook (when graded) zero."""
+    """Report lines and problems: the solution must get full marks, the student notebook (if graded) zero."""
     lines = [f"{page}: {len(solution)} autograded questions"]
     problems = []
     for q, (score, possible) in solution.items():
@@ -84,8 +96,10 @@ def check_scores(page: str, solution: dict, student: dict | None) -> tuple[list[
     if student is not None and set(student) != set(solution):
         problems.append(f"{page}: the solution and student gradings list different questions")
     total = sum(p for _, p in solution.values())
-    lines.append(f"  total: solution {sum(s for s, _ in solution.values()):g}/{total:g}"
-                 + ("" if student is None else f", student {sum(s for s, _ in student.values()):g}/{total:g}"))
+    summary = f"  total: solution {sum(s for s, _ in solution.values()):g}/{total:g}"
+    if student is not None:
+        summary += f", student {sum(s for s, _ in student.values()):g}/{total:g}"
+    lines.append(summary)
     return lines, problems
 
 
@@ -93,21 +107,35 @@ def grade_assignment(folder: Path) -> tuple[list[str], list[str]]:
     """Grade one assignment's solution and student notebooks; returns (report lines, problems)."""
     zip_path = autograder_zip(folder)
     nbs = notebooks(folder)
-    return check_scores(folder.name, otter_run(nbs["solution"], zip_path), otter_run(nbs["student"], zip_path))
+    return check_scores(
+        folder.name, otter_run(nbs["solution"], zip_path), otter_run(nbs["student"], zip_path)
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("folders", nargs="*", type=Path,
-                    help="assignment folders, or a folder of them (default: _build/assignments)")
+    ap.add_argument(
+        "folders",
+        nargs="*",
+        type=Path,
+        help="assignment folders, or a folder of them (default: _build/assignments)",
+    )
     ap.add_argument("--jobs", type=int, default=min(2, os.cpu_count() or 1), help="notebooks graded at once")
-    ap.add_argument("--students", metavar="PATTERN", default="*",
-                    help="grade the student notebooks of the pages matching this pattern only (default: all)")
+    ap.add_argument(
+        "--students",
+        metavar="PATTERN",
+        default="*",
+        help="grade the student notebooks of the pages matching this pattern only (default: all)",
+    )
     ap.add_argument("--draw-figures", action="store_true", help="draw the figures (Jupyter's inline backend)")
     args = ap.parse_args(argv)
     folders: list[Path] = []
     for f in args.folders or [DEFAULT_DIR]:
-        folders += [f] if (f / "autograder").is_dir() else sorted(p for p in f.iterdir() if (p / "autograder").is_dir())
+        folders += (
+            [f]
+            if (f / "autograder").is_dir()
+            else sorted(p for p in f.iterdir() if (p / "autograder").is_dir())
+        )
     if not folders:
         print("no assignments found: run `make assignments` first", file=sys.stderr)
         return 1
@@ -118,9 +146,11 @@ def main(argv: list[str] | None = None) -> int:
     def run(job: tuple[Path, str]) -> tuple[dict, float]:
         t = time.perf_counter()
         folder, which = job
-        return otter_run(notebooks(folder)[which], autograder_zip(folder), args.draw_figures), time.perf_counter() - t
+        return otter_run(
+            notebooks(folder)[which], autograder_zip(folder), args.draw_figures
+        ), time.perf_counter() - t
 
-    with ThreadPoolExecutor(max_workers=args.jobs) as pool:   # the slowest pages first
+    with ThreadPoolExecutor(max_workers=args.jobs) as pool:  # the slowest pages first
         jobs.sort(key=lambda job: -notebooks(job[0])[job[1]].stat().st_size)
         done = dict(zip(jobs, pool.map(run, jobs)))
     problems = []
@@ -128,11 +158,14 @@ def main(argv: list[str] | None = None) -> int:
         solution, t_sol = done[folder, "solution"]
         student, t_stu = done.get((folder, "student"), (None, None))
         lines, probs = check_scores(folder.name, solution, student)
-        print("\n".join(lines) + f"\n  graded in {t_sol:.0f} s (solution)"
-              + ("" if t_stu is None else f" and {t_stu:.0f} s (student)"))
+        took = f"{t_sol:.0f} s (solution)" + ("" if t_stu is None else f" and {t_stu:.0f} s (student)")
+        print("\n".join(lines) + f"\n  graded in {took}")
         problems += probs
     n_students = sum(which == "student" for _, which in jobs)
-    print(f"graded {len(folders)} assignments ({len(folders)} solutions, {n_students} student notebooks) in {time.perf_counter() - t0:.0f} s")
+    print(
+        f"graded {len(folders)} assignments ({len(folders)} solutions, {n_students} student notebooks)"
+        f" in {time.perf_counter() - t0:.0f} s"
+    )
     for p in problems:
         print(f"FAIL: {p}", file=sys.stderr)
     return 1 if problems else 0

@@ -61,7 +61,6 @@ CONTEXT_DIR = ROOT / "_build" / "notebooks" / "context"
 sys.path.insert(0, str(ROOT / "_ext"))
 from notebook_export import to_markdown  # noqa: E402
 
-
 DIRECTIVES = ("exercise", "exercise-start", "exercise-end", "solution", "solution-start", "solution-end")
 FENCE = re.compile(r"^ {0,3}(?P<fence>`{3,}|~{3,}|:{3,})(?P<info>.*)$")
 DIRECTIVE_INFO = re.compile(r"^\{(?P<name>[\w:-]+)\}\s*(?P<arg>.*)$")
@@ -236,14 +235,20 @@ def parse_page(nb: nbformat.NotebookNode, page: str = "page") -> list[Any]:
                 if label not in exercises:
                     raise err(f"a test cell for '{label}', which is not the label of an exercise above it")
                 if tests_open is None or tests_open.label != label:
-                    raise err(f"a test cell for '{label}' that does not follow its solution "
-                              "(test cells come right after the solution)")
+                    raise err(
+                        f"a test cell for '{label}' that does not follow its solution "
+                        "(test cells come right after the solution)"
+                    )
                 if not is_hidden(cell):
-                    raise err(f"a test cell for '{label}' without `tags: [remove-cell]`: the book would show it")
+                    raise err(
+                        f"a test cell for '{label}' without `tags: [remove-cell]`: the book would show it"
+                    )
                 exercises[label].tests.append(cell)
             elif asking is not None:
-                raise err(f"a code cell inside exercise '{asking.label}' (between exercise-start and "
-                          "exercise-end): put it before the exercise")
+                raise err(
+                    f"a code cell inside exercise '{asking.label}' (between exercise-start and "
+                    "exercise-end): put it before the exercise"
+                )
             elif gated is not None:
                 gated.solution.append(("hidden" if is_hidden(cell) else "code", cell))
             elif is_hidden(cell):
@@ -317,7 +322,9 @@ def stub(source: str, names: list[str]) -> str:
     y = ...
     """
     tree = ast.parse(_python(source))
-    defs = {node.name: node for node in tree.body if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))}
+    defs = {
+        node.name: node for node in tree.body if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))
+    }
     lines = []
     for name in names:
         if name in defs:
@@ -341,11 +348,15 @@ def check_page(items: list[Any], page: str = "page") -> None:
     def uses(where: str, names: set[str], allowed: set[str]) -> None:
         for n in sorted(names - allowed - AMBIENT):
             if n in from_solution:
-                problems.append(f"{where} uses `{n}`, which the solution of '{from_solution[n]}' defines: "
-                                "the student notebook does not have it (rename it in the solution)")
+                problems.append(
+                    f"{where} uses `{n}`, which the solution of '{from_solution[n]}' defines: "
+                    "the student notebook does not have it (rename it in the solution)"
+                )
             elif n in hidden_only:
-                problems.append(f"{where} uses `{n}`, which only a hidden (remove-cell) cell defines: "
-                                "the notebooks leave hidden cells out (define it in a visible cell)")
+                problems.append(
+                    f"{where} uses `{n}`, which only a hidden (remove-cell) cell defines: "
+                    "the notebooks leave hidden cells out (define it in a visible cell)"
+                )
 
     for k, item in enumerate(items):
         if isinstance(item, Exercise):
@@ -369,8 +380,10 @@ def check_page(items: list[Any], page: str = "page") -> None:
                     problems.append(f"test {t} of {where} has no `assert`: a test must be able to fail")
                 uses(f"test {t} of {where}", used, visible | bound_sol)
                 for n in sorted(n for n in bound if not n.startswith("_")):
-                    problems.append(f"test {t} of {where} assigns `{n}`: a test's own names start with `_`, "
-                                    "since tests run in the notebook's namespace")
+                    problems.append(
+                        f"test {t} of {where} assigns `{n}`: a test's own names start with `_`, "
+                        "since tests run in the notebook's namespace"
+                    )
                 answers |= used & bound_sol
                 if ex.tests[t - 1].metadata["autograde"].get("hidden", False):
                     n_hidden += 1
@@ -378,22 +391,27 @@ def check_page(items: list[Any], page: str = "page") -> None:
                     n_public += 1
             if ex.computable:
                 if not ex.tests:
-                    problems.append(f"{where} is computable (its solution has code) but has no autograder "
-                                    "test cells; add them (STYLE.md, Exercises) or mark it `:class: manual`")
+                    problems.append(
+                        f"{where} is computable (its solution has code) but has no autograder "
+                        "test cells; add them (STYLE.md, Exercises) or mark it `:class: manual`"
+                    )
                 else:
                     if not answers:
                         problems.append(f"the tests of {where} use no variable its solution assigns")
                     if not n_public or not n_hidden:
-                        problems.append(f"{where} needs at least one public and one hidden test "
-                                        f"(has {n_public} public, {n_hidden} hidden)")
+                        problems.append(
+                            f"{where} needs at least one public and one hidden test "
+                            f"(has {n_public} public, {n_hidden} hidden)"
+                        )
                     for n in sorted(answers):
                         if not re.search(rf"`{re.escape(n)}\b[^`]*`", ex.text):  # `gap_ols`, `sb_r2(fit)`
                             problems.append(f"the text of {where} does not name its answer variable `{n}`")
             elif ex.tests:
                 kind = "marked `:class: manual`" if ex.manual else "a prose exercise"
                 problems.append(f"{where} is {kind}, graded by hand, but has autograder test cells")
-            ex.answers = sorted(answers, key=lambda n: (
-                last_cell[n], _binding_order(ex.solution[last_cell[n]][1].source, n)))
+            ex.answers = sorted(
+                answers, key=lambda n: (last_cell[n], _binding_order(ex.solution[last_cell[n]][1].source, n))
+            )
             for n in bound_sol:
                 from_solution[n] = ex.label
         elif item[0] == "code":
@@ -457,7 +475,10 @@ def solution_code(cell: nbformat.NotebookNode, answers: list[str]) -> nbformat.N
     """A solution code cell in otter's format: the student gets stubs of ``answers`` (or ``...``)."""
     src = cell.source.rstrip("\n")
     if answers:
-        text = f'""" # BEGIN PROMPT\n{stub(src, answers)}\n"""; # END PROMPT\n# BEGIN SOLUTION NO PROMPT\n{src}\n# END SOLUTION'
+        text = (
+            f'""" # BEGIN PROMPT\n{stub(src, answers)}\n"""; # END PROMPT\n'
+            f"# BEGIN SOLUTION NO PROMPT\n{src}\n# END SOLUTION"
+        )
     else:
         text = f"# BEGIN SOLUTION\n{src}\n# END SOLUTION"
     return _code(text, _meta(cell))
@@ -476,12 +497,18 @@ def question(ex: Exercise, context: dict) -> list[nbformat.NotebookNode]:
         config["all_or_nothing"] = True  # an exercise earns its points when all its tests pass
     else:
         config["points"] = 1
-    cells = [_raw("# BEGIN QUESTION\n" + yaml.safe_dump(config, sort_keys=False)),
-             _md(to_markdown(exercise_directive(ex), context)), _raw("# BEGIN SOLUTION")]
+    cells = [
+        _raw("# BEGIN QUESTION\n" + yaml.safe_dump(config, sort_keys=False)),
+        _md(to_markdown(exercise_directive(ex), context)),
+        _raw("# BEGIN SOLUTION"),
+    ]
     stubs_in: dict[int, list[str]] = {}
     for n in ex.answers:  # each answer variable is stubbed where the solution last assigns it
-        j = max(j for j, (kind, cell) in enumerate(ex.solution)
-                if kind == "code" and n in cell_names(cell.source)[0])
+        j = max(
+            j
+            for j, (kind, cell) in enumerate(ex.solution)
+            if kind == "code" and n in cell_names(cell.source)[0]
+        )
         stubs_in.setdefault(j, []).append(n)
     for j, (kind, part) in enumerate(ex.solution):
         if kind == "markdown":
@@ -541,12 +568,17 @@ def page_context(page: Path) -> dict:
     path = CONTEXT_DIR / Path(_rel(page)).with_suffix(".json")
     if path.exists():
         return json.loads(path.read_text())
-    raise AssignmentError(f"{_rel(page)}: no build context in {path}: run `make book` first "
-                          "(the glued numbers and cross-references come from it)")
+    raise AssignmentError(
+        f"{_rel(page)}: no build context in {path}: run `make book` first "
+        "(the glued numbers and cross-references come from it)"
+    )
 
 
 def has_exercises(page: Path) -> bool:
-    return re.search(r"^ {0,3}(`{3,}|:{3,})\{exercise(-start)?\}", page.read_text(), flags=re.MULTILINE) is not None
+    return (
+        re.search(r"^ {0,3}(`{3,}|:{3,})\{exercise(-start)?\}", page.read_text(), flags=re.MULTILINE)
+        is not None
+    )
 
 
 def pages_with_exercises() -> list[Path]:
@@ -559,13 +591,14 @@ def make_assignment(page: Path, out: Path, context: dict | None = None) -> Path:
 
     ``context`` is the page's build context (default: :func:`page_context`).
     """
-    check_exercises(page)            # a page with bad exercises fails before it needs a build
+    check_exercises(page)  # a page with bad exercises fails before it needs a build
     master = master_notebook(page, page_context(page) if context is None else context)
     try:
         from otter.assign import main as otter_assign
     except ImportError as exc:  # pragma: no cover - depends on the environment
-        raise SystemExit("make_assignments needs otter-grader: pip install -e '.[teach]' "
-                         "(make assignments installs it)") from exc
+        raise SystemExit(
+            "make_assignments needs otter-grader: pip install -e '.[teach]' (make assignments installs it)"
+        ) from exc
     target = out / page.stem
     if target.exists():
         shutil.rmtree(target)
@@ -583,9 +616,13 @@ def make_assignment(page: Path, out: Path, context: dict | None = None) -> Path:
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("pages", nargs="*", type=Path, help="pages (default: every chapter and lab with exercises)")
+    ap.add_argument(
+        "pages", nargs="*", type=Path, help="pages (default: every chapter and lab with exercises)"
+    )
     ap.add_argument("--out", type=Path, default=DEFAULT_OUT)
-    ap.add_argument("--check", action="store_true", help="only check the exercises and build the master notebooks")
+    ap.add_argument(
+        "--check", action="store_true", help="only check the exercises and build the master notebooks"
+    )
     args = ap.parse_args(argv)
     pages = args.pages or pages_with_exercises()
     failed = 0

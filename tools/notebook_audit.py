@@ -143,14 +143,20 @@ def audit(notebooks: Path, html: Path, flat: bool = False, root: Path = ROOT) ->
 
 
 def table(rows: list[dict]) -> str:
-    lines = ["| page | figures in the book | figures shown | raw MyST | check cells | uses hidden |",
-             "|---|---:|---:|---:|---:|---:|"]
+    lines = [
+        "| page | figures in the book | figures shown | raw MyST | check cells | uses hidden |",
+        "|---|---:|---:|---:|---:|---:|",
+    ]
     for r in rows:
-        lines.append(f"| {r['page']} | {r['figures']} | {r['shown']} | {r['raw_myst']} | {r['check_cells']} | "
-                     f"{len(r['uses_hidden'])} |")
+        lines.append(
+            f"| {r['page']} | {r['figures']} | {r['shown']} | {r['raw_myst']} | {r['check_cells']} | "
+            f"{len(r['uses_hidden'])} |"
+        )
     total = {k: sum(max(r[k], 0) for r in rows) for k in ("figures", "shown", "raw_myst", "check_cells")}
-    lines.append(f"| **total** | {total['figures']} | {total['shown']} | {total['raw_myst']} | "
-                 f"{total['check_cells']} | {sum(len(r['uses_hidden']) for r in rows)} |")
+    lines.append(
+        f"| **total** | {total['figures']} | {total['shown']} | {total['raw_myst']} | "
+        f"{total['check_cells']} | {sum(len(r['uses_hidden']) for r in rows)} |"
+    )
     return "\n".join(lines)
 
 
@@ -176,8 +182,12 @@ def problems(rows: list[dict]) -> list[str]:
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--html", type=Path, default=ROOT / "_build" / "html")
-    ap.add_argument("--notebooks", type=Path, default=None,
-                    help="folder of notebooks (default: the HTML build's _sources, i.e. the downloads)")
+    ap.add_argument(
+        "--notebooks",
+        type=Path,
+        default=None,
+        help="folder of notebooks (default: the HTML build's _sources, i.e. the downloads)",
+    )
     ap.add_argument("--flat", action="store_true", help="notebooks are <name>.ipynb, not <dir>/<name>.ipynb")
     ap.add_argument("--strict", action="store_true")
     args = ap.parse_args(argv)

@@ -26,8 +26,9 @@ def main() -> int:
     args = ap.parse_args()
     path = Path(args.page).resolve()
     nb = jupytext.read(path)
-    client = NotebookClient(nb, timeout=args.timeout, kernel_name="python3",
-                            resources={"metadata": {"path": str(path.parent)}})
+    client = NotebookClient(
+        nb, timeout=args.timeout, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}}
+    )
     t0 = time.perf_counter()
     status = 0
     try:
@@ -55,8 +56,10 @@ def main() -> int:
         print(f"stderr output in cell {k} (a warning is a build failure):\n{text}", file=sys.stderr)
         status = status or 2
     slow.sort(reverse=True)
-    print(f"{args.page}: executed in {elapsed:.1f} s; slowest cells: "
-          + ", ".join(f"#{k} {s:.1f}s" for s, k in slow[:3]))
+    print(
+        f"{args.page}: executed in {elapsed:.1f} s; slowest cells: "
+        + ", ".join(f"#{k} {s:.1f}s" for s, k in slow[:3])
+    )
     if args.save:
         import nbformat
 

@@ -24,7 +24,9 @@ def main(target: str) -> None:
     config.setdefault("execute", {})["cache"] = str(root / "_build" / ".jupyter_cache")
     # the written file lives in _build/: make the paths it names absolute
     sphinx = config.setdefault("sphinx", {})
-    sphinx["local_extensions"] = {name: str(root / path) for name, path in sphinx.get("local_extensions", {}).items()}
+    sphinx["local_extensions"] = {
+        name: str(root / path) for name, path in sphinx.get("local_extensions", {}).items()
+    }
     sphinx.setdefault("config", {})["hlmkit_edition"] = "student"
     sphinx["config"]["hlmkit_notebooks_dir"] = str(root / "_build" / "notebooks")
     config["bibtex_bibfiles"] = [str(root / f) for f in config.get("bibtex_bibfiles", [])]

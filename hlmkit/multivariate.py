@@ -28,15 +28,16 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from ._rprint import RPrinted, coef_table_r
 from .formula import ModelFrame
 
-__all__ = ["mlm", "MlmResult", "manova_stats"]
+__all__ = ["MlmResult", "manova_stats", "mlm"]
 
 _TESTS = ("Pillai", "Wilks", "Hotelling-Lawley", "Roy")
 
 
-@dataclass
-class MlmResult:
+@dataclass(repr=False)
+class MlmResult(RPrinted):
     """A multivariate linear model fitted by :func:`mlm`.
 
     Attributes
@@ -54,6 +55,10 @@ class MlmResult:
         The right-hand side of the model.
     n_dropped : int
         Rows left out because a response or a model variable was missing.
+    design : ndarray
+        The design matrix ``X`` of the rows used.
+    assign, terms : list
+        The term of each column of ``design`` (positions in ``terms``, from 0) and the terms' labels.
     """
 
     coef: pd.DataFrame
@@ -67,18 +72,18 @@ class MlmResult:
     params: pd.Series
     formula: str
     n_dropped: int
-    _X: np.ndarray = field(repr=False)
-    _assign: list[int] = field(repr=False)
-    _terms: list[str] = field(repr=False)
+    design: np.ndarray = field(repr=False)
+    assign: list[int] = field(repr=False)
+    terms: list[str] = field(repr=False)
 
     @property
     def nobs(self) -> int:
         """Number of observations used."""
-        return int(self._X.shape[0])
+        return int(self.design.shape[0])
 
     def cov_params(self) -> pd.DataFrame:
         """Covariance of :attr:`params`: ``Sigma`` (x) ``(X'X)^-1`` (R's ``vcov`` of an mlm)."""
-        xtx_inv = np.linalg.inv(self._X.T @ self._X)
+        xtx_inv = np.linalg.inv(self.design.T @ self.design)
         V = np.kron(self.sigma.to_numpy(), xtx_inv)
         return pd.DataFrame(V, index=self.params.index, columns=self.params.index)
 
@@ -95,7 +100,9 @@ class MlmResult:
         or :func:`hlmkit.conf_ellipse`.
         """
         if coefficient not in self.coef.index:
-            raise KeyError(f"mlm: {coefficient!r} is not a coefficient; the coefficients are {list(self.coef.index)}")
+            raise KeyError(
+                f"mlm: {coefficient!r} is not a coefficient; the coefficients are {list(self.coef.index)}"
+            )
         names = list(self.params.index)
         L = pd.DataFrame(0.0, index=list(self.coef.columns), columns=names)
         for resp in self.coef.columns:
@@ -119,49 +126,60 @@ class MlmResult:
         """
         if test not in _TESTS:
             raise ValueError(f"mlm.manova: test must be one of {_TESTS}, not {test!r}")
-        X = self._X
+        X = self.design
         Y = (self.fitted + self.resid).to_numpy()
         E = self.resid.to_numpy().T @ self.resid.to_numpy()
         rows = {}
-        assign = np.asarray(self._assign)
+        assign = np.asarray(self.assign)
         prev_resid = Y
-        for k, term in enumerate(self._terms):
+        for k, term in enumerate(self.terms):
             cols = np.flatnonzero(assign <= k)
             B, *_ = np.linalg.lstsq(X[:, cols], Y, rcond=None)
             res = Y - X[:, cols] @ B
             H = prev_resid.T @ prev_resid - res.T @ res
             q = int(np.sum(assign == k))
             stat, F, df1, df2 = manova_stats(H, E, q, self.df_resid, test)
-            rows[term] = {"Df": q, test: stat, "approx F": F, "num Df": df1, "den Df": df2,
-                          "Pr(>F)": float(stats.f.sf(F, df1, df2))}
+            rows[term] = {
+                "Df": q,
+                test: stat,
+                "approx F": F,
+                "num Df": df1,
+                "den Df": df2,
+                "Pr(>F)": float(stats.f.sf(F, df1, df2)),
+            }
             prev_resid = res
         return pd.DataFrame.from_dict(rows, orient="index")
 
     def summary(self) -> str:
         """One coefficient table per response, as R's ``summary(lm.mult)`` prints them."""
-        from .wald import coef_table_r
-
         out = []
-        for resp in self.coef.columns:
+        variances = np.diag(self.sigma.loc[self.coef.columns, self.coef.columns].to_numpy(dtype=float))
+        for resp, var in zip(self.coef.columns, variances):
             body = coef_table_r(self.coef[resp], self.se[resp], self.t[resp], self.p[resp]).splitlines()
-            s = math.sqrt(float(self.sigma.loc[resp, resp]))
-            out += [f"Response {resp} :", "", "Coefficients:", *body, "",
-                    f"Residual standard error: {s:.4g} on {self.df_resid} degrees of freedom", ""]
+            s = math.sqrt(float(var))
+            out += [
+                f"Response {resp} :",
+                "",
+                "Coefficients:",
+                *body,
+                "",
+                f"Residual standard error: {s:.4g} on {self.df_resid} degrees of freedom",
+                "",
+            ]
         return "\n".join(out).rstrip()
 
     def __str__(self) -> str:
         return self.summary()
 
-    def __repr__(self) -> str:
-        return f"mlm: cbind({', '.join(self.coef.columns)}) ~ {self.formula}  ({self.nobs} rows)\n" + repr(self.coef)
-
-    def _repr_html_(self) -> str:
-        import html
-
-        return "<pre>" + html.escape(self.summary()) + "</pre>"
+    def __repr__(self) -> str:  # a console shows the short form; a notebook the summary (its HTML)
+        return f"mlm: cbind({', '.join(self.coef.columns)}) ~ {self.formula}  ({self.nobs} rows)\n" + repr(
+            self.coef
+        )
 
 
-def manova_stats(H: Any, E: Any, q: int, df_resid: int, test: str = "Pillai") -> tuple[float, float, float, float]:
+def manova_stats(
+    H: Any, E: Any, q: int, df_resid: int, test: str = "Pillai"
+) -> tuple[float, float, float, float]:
     """A multivariate test statistic and its F approximation (R's ``summary.manova`` formulas).
 
     Parameters
@@ -181,7 +199,7 @@ def manova_stats(H: Any, E: Any, q: int, df_resid: int, test: str = "Pillai") ->
     Examples
     --------
     >>> import numpy as np
-    >>> from hlmkit.mlm import manova_stats
+    >>> from hlmkit.multivariate import manova_stats
     >>> stat, F, df1, df2 = manova_stats(np.eye(2), 4 * np.eye(2), 1, 20, "Wilks")
     >>> round(stat, 4), round(F, 4), df1, df2     # exact here: F = (1 - stat) / stat * 19 / 2
     (0.64, 5.3437, 2.0, 19.0)
@@ -202,8 +220,8 @@ def manova_stats(H: Any, E: Any, q: int, df_resid: int, test: str = "Pillai") ->
         stat = float(np.prod(1 / (1 + eig)))
         t1 = df_resid - 0.5 * (p - q + 1)
         t2 = (p * q - 2) / 4
-        t3 = p**2 + q**2 - 5
-        t3 = math.sqrt(((p * q) ** 2 - 4) / t3) if t3 > 0 else 1.0
+        t3sq = p**2 + q**2 - 5
+        t3 = math.sqrt(((p * q) ** 2 - 4) / t3sq) if t3sq > 0 else 1.0
         return stat, ((stat ** (-1 / t3) - 1) * (t1 * t3 - 2 * t2)) / p / q, float(p * q), t1 * t3 - 2 * t2
     if test == "Hotelling-Lawley":
         stat = float(np.sum(eig))
@@ -241,7 +259,7 @@ def mlm(responses: pd.DataFrame, formula: str, data: pd.DataFrame) -> MlmResult:
     Examples
     --------
     >>> import hlmkit as hk
-    >>> from hlmkit.mlm import mlm
+    >>> from hlmkit.multivariate import mlm
     >>> hs = hk.load_hs()
     >>> lcoefs = hk.lmlist("mathach ~ ses", hs, "school").coef
     >>> fit = mlm(lcoefs, "~ Sector", hk.up(hs, "school"))
@@ -253,7 +271,9 @@ def mlm(responses: pd.DataFrame, formula: str, data: pd.DataFrame) -> MlmResult:
     0.5086
     """
     if not isinstance(responses, pd.DataFrame):
-        raise TypeError(f"mlm: responses must be a DataFrame with one column per response, not {type(responses).__name__}")
+        raise TypeError(
+            f"mlm: responses must be a DataFrame with one column per response, not {type(responses).__name__}"
+        )
     if responses.shape[1] < 1:
         raise ValueError("mlm: responses has no columns")
     bad = [c for c in responses.columns if not pd.api.types.is_numeric_dtype(responses[c])]
@@ -261,14 +281,18 @@ def mlm(responses: pd.DataFrame, formula: str, data: pd.DataFrame) -> MlmResult:
         raise TypeError(f"mlm: the responses {bad} are not numeric")
     missing_rows = responses.index.difference(data.index)
     if len(missing_rows):
-        raise KeyError(f"mlm: rows {list(missing_rows[:5])} of responses are not in data (rows are matched by index)")
+        raise KeyError(
+            f"mlm: rows {list(missing_rows[:5])} of responses are not in data (rows are matched by index)"
+        )
     if not responses.index.is_unique or not data.index.is_unique:
         raise ValueError("mlm: responses and data need unique indexes to match their rows")
     rhs = formula.strip()
     if "~" in rhs:
         lhs, rhs = rhs.split("~", 1)
         if lhs.strip():
-            raise ValueError(f"mlm: give only the right-hand side of the formula (e.g. '~ Sector'), not {formula!r}")
+            raise ValueError(
+                f"mlm: give only the right-hand side of the formula (e.g. '~ Sector'), not {formula!r}"
+            )
     d = data.loc[responses.index].copy()
     names = [str(c) for c in responses.columns]
     safe = [f"mlm_response_{k}" for k in range(len(names))]
@@ -298,10 +322,18 @@ def mlm(responses: pd.DataFrame, formula: str, data: pd.DataFrame) -> MlmResult:
     params = pd.Series(B.T.reshape(-1), index=[f"{r}:{c}" for r in names for c in cols])
     term_of = des.assign
     return MlmResult(
-        coef=frame(B), se=frame(se), t=frame(tv), p=frame(pv),
-        sigma=pd.DataFrame(Sigma, index=names, columns=names), df_resid=int(df_resid),
+        coef=frame(B),
+        se=frame(se),
+        t=frame(tv),
+        p=frame(pv),
+        sigma=pd.DataFrame(Sigma, index=names, columns=names),
+        df_resid=int(df_resid),
         resid=pd.DataFrame(resid, index=idx, columns=names),
         fitted=pd.DataFrame(fitted, index=idx, columns=names),
-        params=params, formula="~ " + rhs.strip(), n_dropped=mf.n_dropped,
-        _X=X, _assign=list(term_of), _terms=list(des.term_labels),
+        params=params,
+        formula="~ " + rhs.strip(),
+        n_dropped=mf.n_dropped,
+        design=X,
+        assign=list(term_of),
+        terms=list(des.term_labels),
     )

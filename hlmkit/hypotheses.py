@@ -36,10 +36,9 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from ._rprint import format_p, format_r, table_r
-from .formula import ModelFrame
+from ._rprint import RPrinted, format_p, table_r
 
-__all__ = ["WaldResult", "wald", "lform", "pred_grid", "get_fix", "ols", "lm_summary"]
+__all__ = ["FixInfo", "WaldResult", "get_fix", "lform", "pred_grid", "wald"]
 
 
 # --------------------------------------------------------------------------------------------
@@ -108,7 +107,9 @@ def _row_from(spec: Any, names: list[str]) -> np.ndarray:
         return row
     arr = np.asarray(spec, dtype=float).reshape(-1)
     if arr.shape[0] != p:
-        raise ValueError(f"wald: a row of L has {arr.shape[0]} entries but the fit has {p} coefficients {names}")
+        raise ValueError(
+            f"wald: a row of L has {arr.shape[0]} entries but the fit has {p} coefficients {names}"
+        )
     return arr
 
 
@@ -117,7 +118,11 @@ def _is_row(spec: Any, p: int) -> bool:
         return all(not isinstance(v, (Mapping, str, list, tuple, np.ndarray)) for v in spec.values())
     if isinstance(spec, (str, pd.DataFrame)):
         return False
-    arr = np.asarray(spec) if not isinstance(spec, (list, tuple)) or not any(isinstance(x, str) for x in spec) else None
+    arr = (
+        np.asarray(spec)
+        if not isinstance(spec, (list, tuple)) or not any(isinstance(x, str) for x in spec)
+        else None
+    )
     return arr is not None and arr.ndim == 1 and arr.shape[0] == p and np.issubdtype(arr.dtype, np.number)
 
 
@@ -133,7 +138,9 @@ def _make_L(spec: Any, names: list[str]) -> tuple[pd.DataFrame, str]:
             raise ValueError(f"wald: {spec!r} is not a valid regular expression ({exc})") from None
         hit = [k for k, n in enumerate(names) if pat.search(n)]
         if not hit:
-            raise ValueError(f"wald: the pattern {spec!r} matches no coefficient; the coefficients are {names}")
+            raise ValueError(
+                f"wald: the pattern {spec!r} matches no coefficient; the coefficients are {names}"
+            )
         L = np.zeros((len(hit), p))
         L[np.arange(len(hit)), hit] = 1.0
         return pd.DataFrame(L, index=[names[k] for k in hit], columns=names), spec or "all coefficients"
@@ -141,10 +148,10 @@ def _make_L(spec: Any, names: list[str]) -> tuple[pd.DataFrame, str]:
         missing = [c for c in spec.columns if c not in names]
         if missing:
             raise ValueError(f"wald: L has columns {missing} that are not coefficients of the fit {names}")
-        L = spec.reindex(columns=names, fill_value=0.0).astype(float)
-        if L.shape[1] != p:
+        Lframe = spec.reindex(columns=names, fill_value=0.0).astype(float)
+        if Lframe.shape[1] != p:
             raise ValueError(f"wald: L has {spec.shape[1]} columns, the fit {p} coefficients")
-        return L, "L"
+        return Lframe, "L"
     if isinstance(spec, Mapping):
         rows = {str(k): _row_from(v, names) for k, v in spec.items()}
         return pd.DataFrame(rows, index=names).T, "L"
@@ -159,11 +166,13 @@ def _make_L(spec: Any, names: list[str]) -> tuple[pd.DataFrame, str]:
     if isinstance(spec, pd.Series):
         missing = [c for c in spec.index if c not in names]
         if missing:
-            raise ValueError(f"wald: the row has entries {missing} that are not coefficients of the fit "
-                             f"{names}")
+            raise ValueError(
+                f"wald: the row has entries {missing} that are not coefficients of the fit {names}"
+            )
         row = spec.reindex(names, fill_value=0.0).astype(float)
-        return pd.DataFrame([row.to_numpy()], index=[str(spec.name) if spec.name is not None else "row1"],
-                            columns=names), "L"
+        return pd.DataFrame(
+            [row.to_numpy()], index=[str(spec.name) if spec.name is not None else "row1"], columns=names
+        ), "L"
     arr = np.asarray(spec)
     if arr.ndim == 0:
         arr = arr.reshape(1)
@@ -179,9 +188,11 @@ def _make_L(spec: Any, names: list[str]) -> tuple[pd.DataFrame, str]:
                 raise IndexError(f"wald: position out of range for {p} coefficients {names}")
             keep = list(idx)
         else:
-            raise ValueError("wald: positions must be all non-negative (coefficients to test) or all "
-                             "negative "
-                             "(coefficients to leave out)")
+            raise ValueError(
+                "wald: positions must be all non-negative (coefficients to test) or all "
+                "negative "
+                "(coefficients to leave out)"
+            )
         if len(set(keep)) != len(keep):
             raise ValueError(f"wald: a position is repeated in {list(idx)}")
         L = np.zeros((len(keep), p))
@@ -207,8 +218,8 @@ def _make_L(spec: Any, names: list[str]) -> tuple[pd.DataFrame, str]:
 # --------------------------------------------------------------------------------------------
 
 
-@dataclass
-class WaldResult:
+@dataclass(repr=False)
+class WaldResult(RPrinted):
     """Result of :func:`wald`.
 
     Attributes
@@ -234,10 +245,10 @@ class WaldResult:
     def __getitem__(self, key: str) -> Any:
         if len(self.test) == 1 and key in ("numDF", "denDF", "F", "p"):
             return self.test[key].iloc[0]
-        return getattr(self, key)
+        return super().__getitem__(key)
 
     @property
-    def F(self) -> float:  # noqa: N802 - the statistic's name
+    def F(self) -> float:
         """The F statistic (of the first hypothesis)."""
         return float(self.test["F"].iloc[0])
 
@@ -251,7 +262,7 @@ class WaldResult:
 
         spida2's ``as.data.frame(wald(...), se = 2)``: ``coef``, ``se``, ``U2``, ``L2``, ...
         """
-        ks = [se] if np.isscalar(se) else list(se)  # type: ignore[list-item]
+        ks = [float(se)] if isinstance(se, (int, float, np.number)) else [float(k) for k in se]
         est = self.estimates
         out = pd.DataFrame({"coef": est["estimate"].to_numpy(), "se": est["se"].to_numpy()}, index=est.index)
         for k in ks:
@@ -275,20 +286,23 @@ class WaldResult:
                 {"numDF": [int(row["numDF"])], "denDF": [row["denDF"]], "F.value": [row["F"]]}, index=[name]
             )
             denfmt = [f"{row['denDF']:g}"]
-            lines.append(table_r(t, digits=6, formatted={"denDF": denfmt, "p.value": []}).rstrip()
-                         + "  p-value " + format_p([row["p"]])[0])
-            est = self.estimates.loc[name] if multi else self.estimates
+            lines.append(
+                table_r(t, digits=6, formatted={"denDF": denfmt, "p.value": []}).rstrip()
+                + "  p-value "
+                + format_p([row["p"]])[0]
+            )
+            est = self.estimates.loc[[name]].droplevel(0) if multi else self.estimates
             disp = pd.DataFrame(
                 {
-                    "Estimate": est["estimate"], "Std.Error": est["se"], "DF": est["df"],
+                    "Estimate": est["estimate"],
+                    "Std.Error": est["se"],
+                    "DF": est["df"],
                     "t-value": est["t"],
-                    f"Lower {self.level:g}": est["lower"], f"Upper {self.level:g}": est["upper"],
+                    f"Lower {self.level:g}": est["lower"],
+                    f"Upper {self.level:g}": est["upper"],
                 }
             )
-            lines.append(
-                table_r(disp, digits=6,
-                        formatted={"DF": [f"{v:g}" for v in est["df"]]})
-            )
+            lines.append(table_r(disp, digits=6, formatted={"DF": [f"{v:g}" for v in est["df"]]}))
             ptxt = format_p(est["p"].to_numpy())
             lines[-1] = "\n".join(
                 line + ("  p-value" if k == 0 else "  " + ptxt[k - 1].rjust(7))
@@ -297,16 +311,10 @@ class WaldResult:
             lines.append("")
         return "\n".join(lines).rstrip()
 
-    def __repr__(self) -> str:
-        return str(self)
 
-    def _repr_html_(self) -> str:
-        import html
-
-        return "<pre>" + html.escape(str(self)) + "</pre>"
-
-
-def _one_test(fix: FixInfo, L: pd.DataFrame, level: float) -> tuple[dict[str, float], pd.DataFrame, pd.DataFrame]:
+def _one_test(
+    fix: FixInfo, L: pd.DataFrame, level: float
+) -> tuple[dict[str, float], pd.DataFrame, pd.DataFrame]:
     beta = fix.beta.to_numpy()
     V = fix.vcov.to_numpy()
     dfs = fix.df.to_numpy()
@@ -314,7 +322,7 @@ def _one_test(fix: FixInfo, L: pd.DataFrame, level: float) -> tuple[dict[str, fl
     if not np.all(np.isfinite(Lm)):
         raise ValueError("wald: L has missing or infinite entries")
     # full-rank version of L by SVD (spida2): rows of V' for the non-negligible singular values
-    u, d, vt = np.linalg.svd(Lm, full_matrices=False)
+    _, d, vt = np.linalg.svd(Lm, full_matrices=False)
     tol = max(Lm.shape) * (d.max() if d.size else 0.0) * np.finfo(float).eps
     r = int(np.sum(d > tol))
     if r == 0:
@@ -333,12 +341,26 @@ def _one_test(fix: FixInfo, L: pd.DataFrame, level: float) -> tuple[dict[str, fl
     row_df = np.array([np.min(dfs[np.abs(row) > 0]) if np.any(row != 0) else np.nan for row in Lm])
     with np.errstate(invalid="ignore", divide="ignore"):
         t = est / se
-    pv = np.where(np.isfinite(row_df), 2 * stats.t.sf(np.abs(t), np.where(np.isfinite(row_df), row_df, 1)),
-                  2 * stats.norm.sf(np.abs(t)))
-    q = np.where(np.isfinite(row_df), stats.t.ppf(1 - (1 - level) / 2, np.where(np.isfinite(row_df), row_df, 1)),
-                 stats.norm.ppf(1 - (1 - level) / 2))
+    pv = np.where(
+        np.isfinite(row_df),
+        2 * stats.t.sf(np.abs(t), np.where(np.isfinite(row_df), row_df, 1)),
+        2 * stats.norm.sf(np.abs(t)),
+    )
+    q = np.where(
+        np.isfinite(row_df),
+        stats.t.ppf(1 - (1 - level) / 2, np.where(np.isfinite(row_df), row_df, 1)),
+        stats.norm.ppf(1 - (1 - level) / 2),
+    )
     table = pd.DataFrame(
-        {"estimate": est, "se": se, "df": row_df, "t": t, "p": pv, "lower": est - q * se, "upper": est + q * se},
+        {
+            "estimate": est,
+            "se": se,
+            "df": row_df,
+            "t": t,
+            "p": pv,
+            "lower": est - q * se,
+            "upper": est + q * se,
+        },
         index=L.index,
     )
     return test, table, pd.DataFrame(cov, index=L.index, columns=L.index)
@@ -378,7 +400,7 @@ def wald(fit: Any, L: Any = None, *, pred: pd.DataFrame | None = None, level: fl
     if pred is not None:
         if L is not None:
             raise ValueError("wald: give L or pred, not both")
-        L = _model_matrix(fit, pred)
+        L = model_matrix_of(fit, pred)
         data = pred
     if data is None and isinstance(L, pd.DataFrame) and isinstance(L.attrs.get("data"), pd.DataFrame):
         data = L.attrs["data"]
@@ -390,7 +412,11 @@ def wald(fit: Any, L: Any = None, *, pred: pd.DataFrame | None = None, level: fl
         hyps = {label: Lf}
     tests, tables, Ls, covs = {}, {}, {}, {}
     for name, spec in hyps.items():
-        Lmat = spec if isinstance(spec, pd.DataFrame) and list(spec.columns) == names else _make_L(spec, names)[0]
+        Lmat = (
+            spec
+            if isinstance(spec, pd.DataFrame) and list(spec.columns) == names
+            else _make_L(spec, names)[0]
+        )
         t, tab, cov = _one_test(fix, Lmat, level)
         tests[name] = t
         tables[name] = tab
@@ -405,12 +431,12 @@ def wald(fit: Any, L: Any = None, *, pred: pd.DataFrame | None = None, level: fl
     return WaldResult(test=test, estimates=estimates, L=Ls, level=level, vcov=covs, data=data)
 
 
-def _model_matrix(fit: Any, newdata: pd.DataFrame) -> pd.DataFrame:
+def model_matrix_of(fit: Any, newdata: pd.DataFrame) -> pd.DataFrame:
     from .lmm import LmeResult
 
     if isinstance(fit, LmeResult):
         return fit.model_matrix(newdata)
-    mm = getattr(fit, "model_matrix", None) or getattr(getattr(fit, "model", None), "hlmkit_model_matrix", None)
+    mm = getattr(fit, "model_matrix", None)
     if mm is None:
         raise TypeError("wald(pred=...) needs a fit from hlmkit.lme or hlmkit.ols")
     return mm(newdata)
@@ -477,7 +503,7 @@ def pred_grid(**values: Any) -> pd.DataFrame:
     3    1    Public
     """
     names = list(values)
-    arrays = []
+    arrays: list[pd.Categorical | list[Any]] = []
     for v in values.values():
         if isinstance(v, pd.Categorical):
             arrays.append(v)
@@ -487,7 +513,7 @@ def pred_grid(**values: Any) -> pd.DataFrame:
             arrays.append(list(pd.unique(pd.Series(list(v)))))
     sizes = [len(a) for a in arrays]
     total = int(np.prod(sizes))
-    out = {}
+    out: dict[str, Any] = {}
     rep = 1
     for name, arr, size in zip(names, arrays, sizes):
         idx = np.tile(np.repeat(np.arange(size), rep), total // (size * rep))
@@ -501,144 +527,3 @@ def pred_grid(**values: Any) -> pd.DataFrame:
                 pass
         rep *= size
     return pd.DataFrame(out)
-
-
-# --------------------------------------------------------------------------------------------
-# OLS with R's names
-# --------------------------------------------------------------------------------------------
-
-
-def ols(formula: str, data: pd.DataFrame) -> Any:
-    """Ordinary least squares with R's model formulas and coefficient names (R's ``lm``).
-
-    Returns a statsmodels ``RegressionResults`` whose parameters are named as R names them
-    (``(Intercept)``, ``SectorPublic``, ``ses:SectorPublic``), so that :func:`wald` patterns written
-    for R work unchanged; :func:`lm_summary` prints it like R's ``summary(lm(...))``.
-
-    As R's ``lm`` does, a column that is a linear combination of earlier columns is *aliased*: it
-    is left out of the fit (its coefficient is not estimable), and its name is listed in
-    ``fit.model.hlmkit_aliased``; ``lm_summary`` shows it as ``NA``, and :func:`wald` tests only
-    estimable coefficients. (statsmodels on its own would return a minimum-norm solution in
-    which aliased columns share out what only their combination can estimate.)
-
-    Examples
-    --------
-    >>> import hlmkit as hk
-    >>> fit = hk.ols("mathach ~ ses * Sector", hk.load_hs())
-    >>> round(float(fit.params["ses:SectorPublic"]), 4)
-    1.6051
-    """
-    import statsmodels.api as sm
-
-    from .lmm import _aliased_columns
-
-    mf = ModelFrame(formula, data)
-    d = mf.design()
-    X = d.frame(mf.index)
-    aliased = _aliased_columns(d.matrix, d.columns) if np.linalg.matrix_rank(d.matrix) < d.matrix.shape[1] else []
-    kept = [c for c in d.columns if c not in aliased]
-    y = pd.Series(mf.y, index=mf.index, name=mf.parsed.response)
-    res = sm.OLS(y, X[kept]).fit()
-    parsed = mf.parsed
-
-    def model_matrix(newdata: pd.DataFrame) -> pd.DataFrame:
-        return mf.new_design(parsed, newdata).frame(newdata.index)[kept]
-
-    res.model.hlmkit_aliased = aliased
-    res.model.hlmkit_columns = list(d.columns)
-    res.model.hlmkit_design = X  # every column, aliased ones included (to tell what is estimable)
-    res.model.hlmkit_model_matrix = model_matrix
-    res.model.hlmkit_formula = formula
-    res.model.hlmkit_n_dropped = mf.n_dropped
-    return res
-
-
-def _format_pvalues_r(p: Any, digits: int = 3) -> list[str]:
-    """R's ``format.pval(p, digits)`` as ``printCoefmat`` uses it: values from 0.001 up are formatted
-    together, smaller ones together (in scientific notation), those below machine epsilon as ``< 2e-16``."""
-    pv = np.asarray(p, dtype=float)
-    out = ["NA" if np.isnan(v) else "< 2e-16" for v in pv]
-    ok = ~np.isnan(pv) & (pv >= np.finfo(float).eps)
-    with np.errstate(divide="ignore"):
-        fixp = ok & (np.floor(np.log10(np.where(pv > 0, pv, 1e-50))) >= -3)
-    for group, fixed in ((fixp, True), (ok & ~fixp, False)):
-        idx = np.flatnonzero(group)
-        if not idx.size:
-            continue
-        if fixed:
-            texts = [t.strip() for t in format_r(pv[idx], digits)]
-        else:
-            nsig = max(len(f"{v:.{digits - 1}e}".split("e")[0].replace(".", "").rstrip("0")) or 1 for v in pv[idx])
-            texts = [f"{v:.{max(nsig, 1) - 1}e}" for v in pv[idx]]
-        for k, t in zip(idx, texts):
-            out[k] = t
-    return out
-
-
-def coef_table_r(est: Any, se: Any, stat: Any, pvalues: Any, stat_name: str = "t value",
-                 p_name: str = "Pr(>|t|)", digits: int = 4) -> str:
-    """A coefficient table printed as R's ``printCoefmat`` prints it (without significance stars).
-
-    Estimates and standard errors are rounded and formatted together, the test statistics to
-    ``digits - 1`` decimals, the p-values as :func:`_format_pvalues_r`.
-
-    Examples
-    --------
-    >>> import pandas as pd
-    >>> from hlmkit.wald import coef_table_r
-    >>> est = pd.Series([13.5579028, 2.2998872], index=["(Intercept)", "ses"])
-    >>> print(coef_table_r(est, [0.18813, 0.25817], [72.0672, 8.9084], [0.0, 5.6e-7]))
-                Estimate Std. Error t value Pr(>|t|)
-    (Intercept)  13.5579     0.1881  72.067  < 2e-16
-    ses           2.2999     0.2582   8.908  5.6e-07
-    """
-    est_v = np.asarray(est, dtype=float)
-    se_v = np.asarray(se, dtype=float)
-    both = np.concatenate([est_v, se_v])
-    acs = np.abs(both[np.isfinite(both) & (both != 0)])
-    digmin = 1 + np.floor(np.log10([acs.min(), acs.max()])) if acs.size else np.zeros(2)
-    cs = format_r(np.round(both, int(max(1, digits - digmin.min()))), digits)
-    n = len(est_v)
-    names = list(est.index) if isinstance(est, pd.Series) else [str(k) for k in range(n)]
-    dig_tst = max(1, min(5, digits - 1))
-    tab = pd.DataFrame({"Estimate": est_v, "Std. Error": se_v, stat_name: np.asarray(stat, dtype=float),
-                        p_name: np.asarray(pvalues, dtype=float)}, index=names)
-    return table_r(tab, formatted={
-        "Estimate": cs[:n], "Std. Error": cs[n:],
-        stat_name: format_r(np.round(np.asarray(stat, dtype=float), dig_tst), digits),
-        p_name: _format_pvalues_r(pvalues, dig_tst),
-    })
-
-
-def lm_summary(res: Any) -> str:
-    """R's ``summary(lm(...))`` printout of a statsmodels OLS result (e.g. from :func:`ols`)."""
-    formula = getattr(res.model, "hlmkit_formula", None)
-    resid = np.asarray(res.resid)
-    lines = []
-    if formula:
-        lines += ["Call:", f"lm(formula = {formula})", ""]
-    lines.append("Residuals:")
-    qs = np.quantile(resid, [0, 0.25, 0.5, 0.75, 1])
-    mx = float(np.max(np.abs(qs)))
-    zz = np.round(qs, int(np.floor(5 - np.log10(mx) + 0.5))) if mx > 0 else qs   # R's zapsmall(q, digits + 1)
-    lines.append(table_r(pd.DataFrame([zz], columns=["Min", "1Q", "Median", "3Q", "Max"], index=[""]),
-                         formatted={c: [v] for c, v in zip(["Min", "1Q", "Median", "3Q", "Max"], format_r(zz, 4))}))
-    lines.append("")
-    aliased = list(getattr(res.model, "hlmkit_aliased", []))
-    columns = list(getattr(res.model, "hlmkit_columns", res.params.index))
-    if aliased:
-        lines.append(f"Coefficients: ({len(aliased)} not defined because of singularities)")
-    else:
-        lines.append("Coefficients:")
-    table = pd.DataFrame({"e": res.params, "s": res.bse, "t": res.tvalues, "p": res.pvalues}).reindex(columns)
-    lines.append(coef_table_r(table["e"], table["s"], table["t"], table["p"], "t value", "Pr(>|t|)"))
-    lines.append("")
-    s = float(np.sqrt(res.scale))
-    lines.append(f"Residual standard error: {s:.4g} on {int(res.df_resid)} degrees of freedom")
-    lines.append(f"Multiple R-squared:  {res.rsquared:.4g},\tAdjusted R-squared:  {res.rsquared_adj:.4g} ")
-    if res.df_model > 0:
-        lines.append(
-            f"F-statistic: {res.fvalue:.4g} on {int(res.df_model)} and {int(res.df_resid)} DF,  "
-            f"p-value: {'< 2.2e-16' if res.f_pvalue < 2.2e-16 else f'{res.f_pvalue:.4g}'}"
-        )
-    return "\n".join(lines)

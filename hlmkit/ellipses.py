@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-__all__ = ["ellipse", "data_ellipse", "conf_ellipse", "ellipse_radius", "plot_ellipse", "line_L"]
+__all__ = ["conf_ellipse", "data_ellipse", "ellipse", "ellipse_radius", "line_L", "plot_ellipse"]
 
 
 def _factor(shape: np.ndarray) -> np.ndarray:
@@ -33,7 +33,7 @@ def _factor(shape: np.ndarray) -> np.ndarray:
         raise ValueError(f"ellipse: the shape matrix must be 2x2, not {S.shape}")
     if not np.allclose(S, S.T, rtol=1e-8, atol=1e-12 * max(1.0, float(np.abs(S).max()))):
         raise ValueError("ellipse: the shape matrix is not symmetric")
-    u, d, vt = np.linalg.svd((S + S.T) / 2)
+    _, d, vt = np.linalg.svd((S + S.T) / 2)
     if np.any(np.linalg.eigvalsh((S + S.T) / 2) < -1e-10 * max(1.0, float(d.max()))):
         raise ValueError("ellipse: the shape matrix is not positive semi-definite")
     return np.sqrt(np.clip(d, 0, None))[:, None] * vt
@@ -58,7 +58,7 @@ def ellipse(center: Any, shape: Any, radius: float | Sequence[float] = 1.0, n: i
     Examples
     --------
     >>> import numpy as np
-    >>> from hlmkit.ellipse import ellipse
+    >>> from hlmkit.ellipses import ellipse
     >>> pts = ellipse([0, 0], np.diag([4.0, 1.0]))
     >>> np.round(pts.max(axis=0), 6).tolist()
     [2.0, 1.0]
@@ -67,12 +67,12 @@ def ellipse(center: Any, shape: Any, radius: float | Sequence[float] = 1.0, n: i
     F = _factor(np.asarray(shape, dtype=float))
     t = np.linspace(0, 2 * np.pi, n + 1)
     circle = np.column_stack([np.cos(t), np.sin(t)])
-    radii = [radius] if np.isscalar(radius) else list(radius)  # type: ignore[list-item]
+    radii = [float(radius)] if isinstance(radius, (int, float, np.number)) else [float(r) for r in radius]
     curves = []
     for k, r in enumerate(radii):
         if k:
             curves.append(np.full((1, 2), np.nan))
-        curves.append(c + float(r) * circle @ F)
+        curves.append(c + r * circle @ F)
     return np.vstack(curves)
 
 
@@ -150,7 +150,7 @@ def conf_ellipse(
     >>> hk.conf_ellipse(fit, ["(Intercept)", "ses"]).shape
     (101, 2)
     """
-    from .wald import get_fix
+    from .hypotheses import get_fix
 
     fix = get_fix(fit)
     names = list(fix.beta.index)
@@ -158,15 +158,18 @@ def conf_ellipse(
     if L is None:
         if coefs is None:
             start = 1 if names and names[0] == "(Intercept)" else 0
-            coefs = names[start:start + 2]
-        idx = [names.index(c) if isinstance(c, str) else int(c) for c in coefs]  # type: ignore[union-attr]
+            coefs = names[start : start + 2]
+        idx = [names.index(c) if isinstance(c, str) else int(c) for c in coefs]
         if len(idx) != 2:
             raise ValueError("conf_ellipse: give exactly two coefficients")
         Lm = np.zeros((2, p))
         Lm[0, idx[0]] = Lm[1, idx[1]] = 1.0
     else:
-        Lm = L.reindex(columns=names, fill_value=0.0).to_numpy(float) if isinstance(L, pd.DataFrame) \
+        Lm = (
+            L.reindex(columns=names, fill_value=0.0).to_numpy(float)
+            if isinstance(L, pd.DataFrame)
             else np.asarray(L, dtype=float)
+        )
         if Lm.shape != (2, p):
             raise ValueError(f"conf_ellipse: L must be 2 x {p}, not {Lm.shape}")
     beta = fix.beta.to_numpy()
@@ -216,7 +219,7 @@ def line_L(fit: Any, x: str, **at: Any) -> pd.DataFrame:
     Examples
     --------
     >>> import hlmkit as hk
-    >>> from hlmkit.ellipse import line_L
+    >>> from hlmkit.ellipses import line_L
     >>> fit = hk.ols("mathach ~ ses * Sector", hk.load_hs())
     >>> L = line_L(fit, "ses", Sector="Public")
     >>> L.to_numpy().tolist()
@@ -224,7 +227,7 @@ def line_L(fit: Any, x: str, **at: Any) -> pd.DataFrame:
     >>> (L.to_numpy() @ fit.params.to_numpy()).round(4).tolist()
     [12.0913, 3.9049]
     """
-    from .wald import _model_matrix, get_fix
+    from .hypotheses import get_fix, model_matrix_of
 
     names = list(get_fix(fit).beta.index)
     cols = {x: [0.0, 1.0, 2.0]}
@@ -234,13 +237,15 @@ def line_L(fit: Any, x: str, **at: Any) -> pd.DataFrame:
         cols[k] = [v] * 3
     grid = pd.DataFrame(cols)
     try:
-        M = _model_matrix(fit, grid)
+        M = model_matrix_of(fit, grid)
     except (KeyError, NameError) as exc:
-        raise KeyError(f"line_L: the model needs a variable that is neither {x!r} nor given in 'at' ({exc})") from exc
-    M = M.reindex(columns=names).to_numpy(dtype=float)
-    if np.isnan(M).any():
+        raise KeyError(
+            f"line_L: the model needs a variable that is neither {x!r} nor given in 'at' ({exc})"
+        ) from exc
+    Mx = M.reindex(columns=names).to_numpy(dtype=float)
+    if np.isnan(Mx).any():
         raise ValueError("line_L: the model matrix at the given values has missing entries")
-    d1, d2 = M[1] - M[0], M[2] - M[1]
+    d1, d2 = Mx[1] - Mx[0], Mx[2] - Mx[1]
     if not np.allclose(d1, d2, atol=1e-12):
         raise ValueError(f"line_L: the model is not linear in {x!r}; a line has no single slope")
-    return pd.DataFrame([M[0], d1], index=["(Intercept)", x], columns=names)
+    return pd.DataFrame([Mx[0], d1], index=["(Intercept)", x], columns=names)

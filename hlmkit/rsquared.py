@@ -25,13 +25,14 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .lmm import LmeResult
+from ._rprint import RPrinted
+from .lmm import LmeResult, check_comparable
 
 __all__ = ["MultilevelR2", "NakagawaR2", "r2", "r2_nakagawa", "r2_snijders_bosker"]
 
 
-@dataclass
-class MultilevelR2:
+@dataclass(repr=False)
+class MultilevelR2(RPrinted):
     """Level-1 and level-2 R-squared of a model against a null model (:func:`r2`, :func:`r2_snijders_bosker`).
 
     Attributes
@@ -52,9 +53,6 @@ class MultilevelR2:
     definition: str
     n: float | None = None
 
-    def __getitem__(self, key: str) -> Any:
-        return getattr(self, key)
-
     def __str__(self) -> str:
         lines = [self.definition]
         if self.n is not None:
@@ -63,20 +61,12 @@ class MultilevelR2:
         w = max(len(str(i)) for i in t.index)
         lines.append(" " * w + "        null        full        R2")
         for name, row in t.iterrows():
-            lines.append(f"{str(name):<{w}} {row['null']:11.5g} {row['full']:11.5g} {row['R2']:9.4f}")
+            lines.append(f"{name!s:<{w}} {row['null']:11.5g} {row['full']:11.5g} {row['R2']:9.4f}")
         return "\n".join(lines)
 
-    def __repr__(self) -> str:
-        return str(self)
 
-    def _repr_html_(self) -> str:
-        import html
-
-        return "<pre>" + html.escape(str(self)) + "</pre>"
-
-
-@dataclass
-class NakagawaR2:
+@dataclass(repr=False)
+class NakagawaR2(RPrinted):
     """Nakagawa-Schielzeth R-squared of a mixed model (:func:`r2_nakagawa`).
 
     Attributes
@@ -100,9 +90,6 @@ class NakagawaR2:
     var_random: float
     var_residual: float
 
-    def __getitem__(self, key: str) -> Any:
-        return getattr(self, key)
-
     def __str__(self) -> str:
         return (
             "R2 for mixed models (Nakagawa and Schielzeth)\n"
@@ -112,32 +99,16 @@ class NakagawaR2:
             f"residual {self.var_residual:.4g}"
         )
 
-    def __repr__(self) -> str:
-        return str(self)
-
-    def _repr_html_(self) -> str:
-        import html
-
-        return "<pre>" + html.escape(str(self)) + "</pre>"
-
 
 # --------------------------------------------------------------------------------------------
 
 
 def _check_pair(full: Any, null: Any, fname: str) -> None:
-    for name, f in (("full", full), ("null", null)):
-        if not isinstance(f, LmeResult):
-            raise TypeError(f"{fname}: {name} must be an LmeResult (from hlmkit.lme), not {type(f).__name__}")
-    if full.method != null.method:
-        raise ValueError(f"{fname}: the full model is fitted by {full.method} and the null by {null.method}; "
-                         "fit both the same way")
-    if full.nobs != null.nobs or not np.array_equal(full.crossproducts.y, null.crossproducts.y):
-        raise ValueError(f"{fname}: the full and null models do not use the same response and rows")
-    if full.group != null.group or not full.groups.equals(null.groups):
-        raise ValueError(f"{fname}: the models have different clusters ({full.group!r}, {null.group!r})")
+    check_comparable([full, null], fname, ["the full model", "the null"], same_clusters=True)
     if list(null.G.columns) != ["(Intercept)"]:
-        raise ValueError(f"{fname}: the null model must have a random intercept only, "
-                         f"not {list(null.G.columns)}")
+        raise ValueError(
+            f"{fname}: the null model must have a random intercept only, not {list(null.G.columns)}"
+        )
 
 
 def _slopes(fit: LmeResult) -> list[str]:
@@ -156,7 +127,8 @@ def _intercept_variance(fit: LmeResult, fname: str, allow_slopes: bool) -> float
             "variance where they are 0. Refit with a random intercept only (fit.update(random='~ 1 | ...')), "
             "or pass allow_slopes=True to use the intercept variance anyway."
         )
-    return float(fit.G.loc["(Intercept)", "(Intercept)"])
+    k = names.index("(Intercept)")
+    return float(fit.G.to_numpy()[k, k])
 
 
 def r2(full: LmeResult, null: LmeResult, *, allow_slopes: bool = False) -> MultilevelR2:
@@ -197,18 +169,21 @@ def r2(full: LmeResult, null: LmeResult, *, allow_slopes: bool = False) -> Multi
     """
     _check_pair(full, null, "r2")
     t_full = _intercept_variance(full, "r2", allow_slopes)
-    t_null = float(null.G.iloc[0, 0])
+    t_null = float(null.G.to_numpy()[0, 0])
     s_full, s_null = full.sigma**2, null.sigma**2
     if t_null <= 0:
-        raise ValueError("r2: the null model's intercept variance is 0; there is no between-cluster "
-                         "variance to explain")
+        raise ValueError(
+            "r2: the null model's intercept variance is 0; there is no between-cluster variance to explain"
+        )
     table = pd.DataFrame(
         {"null": [t_null, s_null], "full": [t_full, s_full]},
         index=["level 2: intercept variance tau00", "level 1: residual variance sigma^2"],
     )
     table["R2"] = (table["null"] - table["full"]) / table["null"]
     return MultilevelR2(
-        level1=float(table["R2"].iloc[1]), level2=float(table["R2"].iloc[0]), table=table,
+        level1=float(table["R2"].iloc[1]),
+        level2=float(table["R2"].iloc[0]),
+        table=table,
         definition="Multilevel R2 (proportional reduction in each variance component; Raudenbush and Bryk)",
     )
 
@@ -247,7 +222,7 @@ def r2_snijders_bosker(full: LmeResult, null: LmeResult, n: float | None = None)
     """
     _check_pair(full, null, "r2_snijders_bosker")
     t_full = _intercept_variance(full, "r2_snijders_bosker", allow_slopes=False)
-    t_null = float(null.G.iloc[0, 0])
+    t_null = float(null.G.to_numpy()[0, 0])
     if n is None:
         sizes = np.bincount(full.crossproducts.codes, minlength=full.ngroups)
         n = float(len(sizes) / np.sum(1.0 / sizes))
@@ -260,8 +235,11 @@ def r2_snijders_bosker(full: LmeResult, null: LmeResult, n: float | None = None)
     )
     table["R2"] = 1 - table["full"] / table["null"]
     return MultilevelR2(
-        level1=float(table["R2"].iloc[0]), level2=float(table["R2"].iloc[1]), table=table,
-        definition="Snijders-Bosker R2 (proportional reduction of prediction error)", n=float(n),
+        level1=float(table["R2"].iloc[0]),
+        level2=float(table["R2"].iloc[1]),
+        table=table,
+        definition="Snijders-Bosker R2 (proportional reduction of prediction error)",
+        n=float(n),
     )
 
 
@@ -296,6 +274,9 @@ def r2_nakagawa(fit: LmeResult) -> NakagawaR2:
     var_residual = fit.sigma**2
     total = var_fixed + var_random + var_residual
     return NakagawaR2(
-        marginal=var_fixed / total, conditional=(var_fixed + var_random) / total,
-        var_fixed=var_fixed, var_random=var_random, var_residual=var_residual,
+        marginal=var_fixed / total,
+        conditional=(var_fixed + var_random) / total,
+        var_fixed=var_fixed,
+        var_random=var_random,
+        var_residual=var_residual,
     )
