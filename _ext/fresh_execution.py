@@ -28,7 +28,7 @@ import shutil
 from pathlib import Path
 from typing import Any
 
-from sphinx.environment import ENV_PICKLE_FILENAME
+from sphinx.application import ENV_PICKLE_FILENAME
 from sphinx.util import logging
 
 logger = logging.getLogger(__name__)
