@@ -19,7 +19,16 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["GLUED", "check", "check_printed", "glue", "hires_figures", "printed_decimals", "r_reference"]
+__all__ = [
+    "GLUED",
+    "check",
+    "check_printed",
+    "glue",
+    "hires_figures",
+    "notes_listings",
+    "printed_decimals",
+    "r_reference",
+]
 
 #: Values glued in this session (also when myst-nb is not available).
 GLUED: dict[str, Any] = {}
@@ -213,12 +222,24 @@ def check(
         raise AssertionError(f"check failed{label}: got {a.tolist()}, expected {e.tolist()}")
 
 
+def _reference_file(filename: str) -> Path | None:
+    """A file of reference values: in an installed wheel (``hlmkit/_reference/``), else in the repository's
+    ``tests/reference/``; None where neither has it."""
+    from importlib import resources
+
+    packaged = resources.files("hlmkit") / "_reference" / filename
+    if packaged.is_file():
+        return Path(str(packaged))
+    source = Path(__file__).resolve().parent.parent / "tests" / "reference" / filename
+    return source if source.is_file() else None
+
+
 def r_reference(name: str) -> Any:
     """Values frozen from R for the book's checks: ``tests/reference/<name>.json`` of the repository.
 
     The pages compare their numbers with these in hidden cells. They live in the book's repository
-    (written by ``tests/reference/make_reference.R``), not in the installed package, so a page run
-    outside a clone of the repository cannot make those checks.
+    (written by ``tests/reference/make_reference.R``), not in the installed package (which carries only
+    the notes' listings, :func:`notes_listings`), so a page run outside a clone cannot make those checks.
 
     Examples
     --------
@@ -226,10 +247,58 @@ def r_reference(name: str) -> Any:
     >>> r_reference("lme_models")["hs_oneway"]["df"]
     {'(Intercept)': 1937}
     """
-    path = Path(__file__).resolve().parent.parent / "tests" / "reference" / f"{name}.json"
-    if not path.is_file():
+    path = _reference_file(f"{name}.json")
+    if path is None:
         raise FileNotFoundError(
-            f"no frozen R values {name!r} at {path}: the hidden checks of the book's pages need a clone "
-            "of the book's repository (tests/reference/)"
+            f"no frozen R values {name!r} (tests/reference/{name}.json): the hidden checks of the book's pages "
+            "need a clone of the book's repository"
         )
     return json.loads(path.read_text())
+
+
+def notes_listings(page: str) -> dict[str, Any]:
+    """The listings (data frames, tables) the course notes print for a page, as R printed them.
+
+    They are kept in ``tests/reference/<page>_listings.txt``, one listing after another: a line
+    ``== <name>: <the R call>``, R's header line, then the rows, columns separated by spaces.
+    The installed package carries a copy, so this also works outside the repository.
+
+    Parameters
+    ----------
+    page : str
+        The page's short name, e.g. ``"ch02"``.
+
+    Returns
+    -------
+    dict of str to DataFrame
+        Each listing by name, in the file's order: every cell is the text R printed (``str``),
+        and the index is R's row names (the first column).
+
+    Examples
+    --------
+    >>> from hlmkit.book import notes_listings
+    >>> head = notes_listings("ch02")["head50"]
+    >>> head.loc["1", ["school", "mathach", "Sex"]].tolist()
+    ['1317', '12.862', 'Female']
+    """
+    import io
+
+    import pandas as pd
+
+    path = _reference_file(f"{page}_listings.txt")
+    if path is None:
+        raise FileNotFoundError(f"no listings of the notes for page {page!r} (tests/reference/{page}_listings.txt)")
+    texts: dict[str, list[str]] = {}
+    current: list[str] | None = None
+    for number, line in enumerate(path.read_text().splitlines(), start=1):
+        if line.startswith("== "):
+            name = line[3:].split(":", 1)[0].strip()
+            if not name or name in texts:
+                raise ValueError(f"{path.name}, line {number}: a listing needs a new name, not {name!r}")
+            current = texts[name] = []
+        elif line.strip() and not line.startswith("#"):
+            if current is None:
+                raise ValueError(f"{path.name}, line {number}: text before the first '== <name>' line")
+            current.append(line)
+    return {name: pd.read_csv(io.StringIO("\n".join(lines)), sep=r"\s+", dtype=str, index_col=0)
+            for name, lines in texts.items()}

@@ -1,9 +1,11 @@
-"""Shared fixtures: the course's data sets (loaded once) and the frozen R reference values."""
+"""Shared fixtures: the course's data sets (loaded once) and the frozen R reference values.
+
+Reference values frozen from R (tests/reference/*.json, written by make_reference.R) are read with
+one loader, ``hlmkit.book.r_reference``, the one the book's pages use: a test module calls it at
+import time (its model names parametrize the tests), or takes a fixture below.
+"""
 
 from __future__ import annotations
-
-import json
-from pathlib import Path
 
 import matplotlib
 import pytest
@@ -11,8 +13,7 @@ import pytest
 matplotlib.use("Agg")
 
 import hlmkit as hk  # noqa: E402
-
-REF = Path(__file__).parent / "reference"
+from hlmkit.book import r_reference  # noqa: E402
 
 
 @pytest.fixture(scope="session")
@@ -38,7 +39,7 @@ def hs2():
 
 @pytest.fixture(scope="session")
 def lme_ref():
-    return json.loads((REF / "lme_models.json").read_text())
+    return r_reference("lme_models")
 
 
 @pytest.fixture(autouse=True)

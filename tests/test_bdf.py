@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
-
 import pytest
 
 import hlmkit as hk
+from hlmkit.book import r_reference
 
-REF = json.loads((Path(__file__).parent / "reference" / "bdf.json").read_text())
+REF = r_reference("bdf")
 FIXED = "IQ.verb + cvar(IQ.verb, schoolNR) + ses + cvar(ses, schoolNR) + sex + Minority + denomina"
 RANDOM = "~ 1 + dvar(IQ.verb, schoolNR) | schoolNR"
 

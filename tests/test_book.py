@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from hlmkit.book import GLUED, check, check_printed, glue, printed_decimals
+from hlmkit.book import GLUED, check, check_printed, glue, notes_listings, printed_decimals
 
 
 def test_printed_decimals():
@@ -84,3 +84,27 @@ def test_hires_figures_sends_150_dpi_pngs_at_their_100_dpi_size(tmp_path, monkey
     shown = out["metadata"]["image/png"]
     assert abs(shown["width"] - width / 1.5) <= 1 and abs(shown["height"] - height / 1.5) <= 1
     assert 300 <= shown["width"] <= 400  # a 4-inch figure at 100 dpi, trimmed by bbox_inches="tight"
+
+
+def test_notes_listings_are_the_notes_printouts():
+    listings = notes_listings("ch02")
+    assert len(listings) == 15
+    head = listings["head50"]
+    assert head.shape == (50, 9) and list(head.index[:2]) == ["1", "2"]
+    assert head.loc["49", "school"] == "1906" and head.loc["50", "DISCLIM"] == "-0.939"
+    assert listings["sex_school"].loc["Total", "Total"] == "1977"
+
+
+def test_notes_listings_name_what_is_wrong(tmp_path, monkeypatch):
+    import hlmkit.book as book
+
+    with pytest.raises(FileNotFoundError, match="'nope'"):
+        notes_listings("nope")
+    bad = tmp_path / "bad_listings.txt"
+    monkeypatch.setattr(book, "_reference_file", lambda filename: bad)
+    bad.write_text("# comment\n== a: x\nrow v\n1 2\n== a: again\nrow v\n1 3\n")
+    with pytest.raises(ValueError, match="line 5: a listing needs a new name, not 'a'"):
+        notes_listings("bad")
+    bad.write_text("row v\n1 2\n")
+    with pytest.raises(ValueError, match="line 1: text before the first"):
+        notes_listings("bad")

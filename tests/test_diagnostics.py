@@ -7,9 +7,7 @@ and dfbeta, and lme4's drop-one-row influence, on hs1 with id = school.
 
 from __future__ import annotations
 
-import json
 import warnings
-from pathlib import Path
 
 import matplotlib
 
@@ -21,8 +19,9 @@ import pandas as pd
 import pytest
 
 import hlmkit as hk
+from hlmkit.book import r_reference
 
-REF = json.loads((Path(__file__).parent / "reference" / "lab1_ex1.json").read_text())
+REF = r_reference("lab1_ex1")
 
 
 @pytest.fixture(autouse=True)

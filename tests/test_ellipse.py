@@ -2,19 +2,17 @@
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
-
 import numpy as np
 import pandas as pd
 import pytest
 from scipy import stats
 
 import hlmkit as hk
+from hlmkit.book import r_reference
 from hlmkit.ellipses import conf_ellipse, data_ellipse, ellipse, ellipse_radius, line_L
 from hlmkit.multivariate import mlm
 
-REF = json.loads((Path(__file__).parent / "reference" / "notes_ols.json").read_text())
+REF = r_reference("notes_ols")
 
 
 @pytest.fixture(scope="module")

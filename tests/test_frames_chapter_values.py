@@ -3,16 +3,14 @@ written by tests/reference/R/part_ch02.R): tab, capply, reorder and up(all=True)
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
-
 import numpy as np
 import pandas as pd
 import pytest
 
 import hlmkit as hk
+from hlmkit.book import r_reference
 
-REF = json.loads((Path(__file__).parent / "reference" / "ch02.json").read_text())
+REF = r_reference("ch02")
 
 
 @pytest.fixture(scope="module")

@@ -10,19 +10,17 @@ log-likelihood is 2e-5 below lme4's and ours), estimates are compared with lme4'
 
 from __future__ import annotations
 
-import json
 import warnings
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 
 import hlmkit as hk
+from hlmkit.book import r_reference
 
-HERE = Path(__file__).parent / "reference"
-REF = json.loads((HERE / "lab1_ex1.json").read_text())
-MODELS = json.loads((HERE / "lme_models.json").read_text())
+REF = r_reference("lab1_ex1")
+MODELS = r_reference("lme_models")
 
 
 @pytest.fixture(scope="module")

@@ -11,9 +11,7 @@ labs/lab1_example2.md does the same computations and checks the numbers the Lab 
 
 from __future__ import annotations
 
-import json
 import warnings
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -21,8 +19,9 @@ import pytest
 import statsmodels.api  # noqa: F401 - imported first: its import resets warning filters (see ols_fit)
 
 import hlmkit as hk
+from hlmkit.book import r_reference
 
-REF = json.loads((Path(__file__).parent / "reference" / "lab1_ex2.json").read_text())
+REF = r_reference("lab1_ex2")
 
 
 def _mat(m):

@@ -13,17 +13,16 @@ nlme would test nlme's stopping rule, not our answer.
 
 from __future__ import annotations
 
-import json
 import warnings
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 
 import hlmkit as hk
+from hlmkit.book import r_reference
 
-REF = json.loads((Path(__file__).parent / "reference" / "lme_models.json").read_text())
+REF = r_reference("lme_models")
 
 
 def _data(name, hs, hs1, hs2):
@@ -61,25 +60,36 @@ def fits(hs, hs1, hs2):
     return FITS
 
 
+#: The models where both nlme and lme4 stop short of the optimum, with how much higher our
+#: log-likelihood is than the better R fit's (see test_beats_r_where_r_stops_short). Everywhere
+#: else our estimates must be R's.
+R_STOPS_SHORT = {"lab2_fit2": 0.00585}
+
+
 @pytest.mark.parametrize("name", sorted(REF))
 def test_reaches_the_optimum(name, fits):
-    """Our log-likelihood is at least the best of nlme's and lme4's (to 1e-3)."""
+    """Our log-likelihood is at least the best of nlme's and lme4's (to 1e-3), and higher only where
+    both R engines are known to stop short."""
     rec = REF[name]
     fit, _ = fits[name]
     best = _best_reference(rec)
     assert fit.converged, f"{name}: not converged: {fit.optimizer_info}"
     assert fit.loglik >= best["loglik"] - 1e-3, (name, fit.loglik, best["loglik"])
-    if name != "lab2_fit2":  # the one case where both R engines stop short; see the test below
-        assert fit.loglik <= best["loglik"] + 1e-3, (name, fit.loglik, best["loglik"])
+    gap = R_STOPS_SHORT.get(name, 0.0)
+    assert fit.loglik - best["loglik"] == pytest.approx(gap, abs=1e-3), (name, fit.loglik, best["loglik"])
 
 
-@pytest.mark.parametrize("name", sorted(REF))
+@pytest.mark.parametrize("name", sorted(set(REF) - set(R_STOPS_SHORT)))
 def test_estimates_agree_with_r(name, fits):
+    """R's estimates, where R reached the optimum: a fit that is higher than R's fails here (it is
+    listed in R_STOPS_SHORT once the reason is known), rather than skipping."""
     rec = REF[name]
     fit, _ = fits[name]
     best = _best_reference(rec)
-    if fit.loglik > best["loglik"] + 1e-3:
-        pytest.skip("R did not reach this optimum; see test_beats_r_where_r_stops_short")
+    assert fit.loglik <= best["loglik"] + 1e-3, (
+        f"{name}: our log-likelihood {fit.loglik} is above R's {best['loglik']}: R stopped short, or the "
+        "data are not R's"
+    )
     names = list(fit.fixef.index)
     assert names == list(best["fixef"]), "coefficient names and order must be R's"
     fe = np.array([best["fixef"][k] for k in names])
@@ -128,10 +138,14 @@ def test_blups_agree_with_nlme(name, fits):
 
 def test_beats_r_where_r_stops_short(fits):
     """ses * Minority with four correlated random effects (the Lab's fit2): nlme needs raised limits and
-    lme4 stops on a singular G at a lower likelihood; our search goes higher, and says G is singular."""
+    lme4 stops on a singular G at a lower likelihood; our search goes higher (by 0.0058 than nlme,
+    0.118 than lme4), and says G is singular."""
+    assert set(R_STOPS_SHORT) == {"lab2_fit2"}
     rec = REF["lab2_fit2"]
     fit, caught = fits["lab2_fit2"]
     assert fit.loglik > rec["loglik"] > rec["lme4"]["loglik"]
+    assert fit.loglik - rec["loglik"] == pytest.approx(R_STOPS_SHORT["lab2_fit2"], abs=1e-4)
+    assert fit.loglik - rec["lme4"]["loglik"] == pytest.approx(0.118, abs=1e-3)
     assert fit.boundary and any(issubclass(w.category, hk.BoundaryFitWarning) for w in caught)
 
 

@@ -6,17 +6,15 @@ lmList; spida2's up and wald written out). Each test names the R expression it m
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
-
 import numpy as np
 import pandas as pd
 import pytest
 
 import hlmkit as hk
+from hlmkit.book import r_reference
 from hlmkit.multivariate import MlmResult, manova_stats, mlm
 
-REF = json.loads((Path(__file__).parent / "reference" / "notes_ols.json").read_text())
+REF = r_reference("notes_ols")
 TESTS = ["Pillai", "Wilks", "Hotelling-Lawley", "Roy"]
 
 

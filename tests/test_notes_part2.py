@@ -6,19 +6,16 @@ Reference values: tests/reference/notes2.json, written by tests/reference/R/part
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
-
 import numpy as np
 import pandas as pd
 import pytest
 from scipy.linalg import block_diag
 
 import hlmkit as hk
+from hlmkit.book import r_reference
 
-REF = Path(__file__).parent / "reference"
-N2 = json.loads((REF / "notes2.json").read_text())
-LME = json.loads((REF / "lme_models.json").read_text())
+N2 = r_reference("notes2")
+LME = r_reference("lme_models")
 ONEWAY = N2["oneway_sid"]
 
 

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
-
 import matplotlib
 
 matplotlib.use("Agg")
@@ -15,9 +12,10 @@ import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
 
 import hlmkit as hk  # noqa: E402
+from hlmkit.book import r_reference  # noqa: E402
 from hlmkit.plots import _layout, ppoints  # noqa: E402
 
-REF = json.loads((Path(__file__).parent / "reference" / "ch02.json").read_text())
+REF = r_reference("ch02")
 
 
 @pytest.fixture(autouse=True)

@@ -7,15 +7,13 @@ hand from nlme's estimates, and ``performance::r2_nakagawa`` (performance 0.10.2
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
-
 import numpy as np
 import pytest
 
 import hlmkit as hk
+from hlmkit.book import r_reference
 
-REF = json.loads((Path(__file__).parent / "reference" / "lab1_ex2.json").read_text())["r2"]
+REF = r_reference("lab1_ex2")["r2"]
 
 FF3 = "mathach ~ ses + Minority + ses * cvar(Minority, id) + cvar(ses, id)"
 

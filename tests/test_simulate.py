@@ -13,9 +13,7 @@ Simulated draws differ between R and numpy, so the comparison is of distribution
 
 from __future__ import annotations
 
-import json
 import warnings
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -23,10 +21,11 @@ import pytest
 from scipy import stats
 
 import hlmkit as hk
+from hlmkit.book import r_reference
 from hlmkit.refit import WarmRefit
 from hlmkit.simulate import _embedded_start
 
-REF = json.loads((Path(__file__).parent / "reference" / "lab1_ex2.json").read_text())
+REF = r_reference("lab1_ex2")
 SIM = REF["simulate"]
 CHECK = REF["simulate_check"]
 
@@ -72,20 +71,13 @@ def test_lr_distribution_agrees_with_r(sim1000):
     assert abs(np.median(lr) - np.quantile(CHECK["lr_lme4"], 0.5)) < 0.4
 
 
-def test_nlme_zeros_are_refits_that_stop_short():
-    """R's own evidence that nlme's LR* = 0 are not optima: lme4 finds LR > 0 on the same responses."""
-    zero = np.array(CHECK["lr_nlme_sim"]) < 1e-6
-    assert CHECK["share_zero_nlme_sim"] > 0.05 and CHECK["share_zero_lme4"] == 0
-    assert np.all(np.array(CHECK["lr_lme4"])[zero] > 0)
-    # the regenerated responses are simulate.lme's: nlme's own refits of the null agree
-    a = np.array(CHECK["nlme_sim_null"])
-    b = np.array(CHECK["nlme_refit_null"], dtype=float)
-    assert np.nanmedian(np.abs(a - b)) < 0.01
-
-
 def test_few_zero_statistics(sim1000):
-    """Adding a random effect with its covariances: the LR is 0 only if the optimum is the null's."""
-    assert np.mean(sim1000.lr < 1e-6) < 0.01 < SIM["share_zero"]
+    """Adding a random effect with its covariances: the LR is 0 only if the optimum is the null's.
+    Our share of zero statistics is near lme4's on R's own draws (0 of 200), far below nlme's (its
+    refits stop short: lme4 finds LR > 0 on the same responses, tests/reference/R/part_lab1_ex2.R)."""
+    zero = np.mean(sim1000.lr < 1e-6)
+    assert zero < 0.01 < SIM["share_zero"]
+    assert zero <= CHECK["share_zero_lme4"] + 0.01
 
 
 def test_refits_reach_the_optimum(pair):

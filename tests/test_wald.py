@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
-import json
 import warnings
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 
 import hlmkit as hk
+from hlmkit.book import r_reference
 
-REF = json.loads((Path(__file__).parent / "reference" / "wald.json").read_text())
-MODELS = json.loads((Path(__file__).parent / "reference" / "lme_models.json").read_text())
+REF = r_reference("wald")
+MODELS = r_reference("lme_models")
 
 
 @pytest.fixture(scope="module")
