@@ -43,9 +43,8 @@ $(STAMP): pyproject.toml constraints.txt | $(BIN)/python
 test: $(STAMP)
 	MPLBACKEND=Agg $(BIN)/python -m pytest -q -p no:cacheprovider
 
-# ruff's rules and mypy's settings are in pyproject.toml (they cover tests/ too); tests/ joins
-# LINT_PATHS once it has been run through `ruff format` (issue 13)
-LINT_PATHS ?= hlmkit _ext tools benchmarks browser_tests
+# ruff's rules and mypy's settings are in pyproject.toml; mypy checks the package only
+LINT_PATHS ?= hlmkit _ext tools benchmarks browser_tests tests
 lint: $(STAMP)
 	$(BIN)/ruff check $(LINT_PATHS)
 	$(BIN)/ruff format --check $(LINT_PATHS)

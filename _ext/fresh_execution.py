@@ -65,18 +65,26 @@ def _key_the_cache(app: Any, config: Any) -> None:
     older = sorted(cache_root.glob("sources-*"), key=lambda p: p.stat().st_mtime, reverse=True)[KEEP:]
     for old in older:
         shutil.rmtree(old, ignore_errors=True)
-    logger.info(f"hlmkit, data and reference values: {config.hlmkit_sources_hash[:16]}; execution cache {folder}")
+    logger.info(
+        f"hlmkit, data and reference values: {config.hlmkit_sources_hash[:16]}; execution cache {folder}"
+    )
 
 
 def _report_failures(app: Any, exception: Exception | None) -> None:
     if exception is not None or app.env is None:
         return  # Sphinx deletes the environment itself
     metadata = getattr(app.env, "nb_metadata", {})
-    failed = sorted(doc for doc, data in metadata.items()
-                    if data.get("exec_data") and not data["exec_data"].get("succeeded", True))
+    failed = sorted(
+        doc
+        for doc, data in metadata.items()
+        if data.get("exec_data") and not data["exec_data"].get("succeeded", True)
+    )
     if failed:
-        logger.warning(f"{len(failed)} page(s) failed to execute: {', '.join(failed)}", type="hlmkit",
-                       subtype="execution")
+        logger.warning(
+            f"{len(failed)} page(s) failed to execute: {', '.join(failed)}",
+            type="hlmkit",
+            subtype="execution",
+        )
         app.statuscode = 1  # a failed page fails the build, with or without -W
     if failed or getattr(app, "_warncount", 0):
         envfile = Path(app.doctreedir) / ENV_PICKLE_FILENAME

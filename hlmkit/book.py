@@ -105,7 +105,7 @@ def hires_figures(dpi: int = 150) -> None:
     from matplotlib.figure import Figure
 
     def png(fig: Figure) -> tuple[str, dict[str, int]] | None:
-        data = print_figure(fig, "png", bbox_inches="tight", dpi=dpi)
+        data = print_figure(fig, "png", bbox_inches="tight", pad_inches=0.02, dpi=dpi)
         if data is None:  # an empty figure shows nothing
             return None
         smallest = smallest_text_pt(fig, draw=False)  # saving drew it
@@ -287,7 +287,9 @@ def notes_listings(page: str) -> dict[str, Any]:
 
     path = _reference_file(f"{page}_listings.txt")
     if path is None:
-        raise FileNotFoundError(f"no listings of the notes for page {page!r} (tests/reference/{page}_listings.txt)")
+        raise FileNotFoundError(
+            f"no listings of the notes for page {page!r} (tests/reference/{page}_listings.txt)"
+        )
     texts: dict[str, list[str]] = {}
     current: list[str] | None = None
     for number, line in enumerate(path.read_text().splitlines(), start=1):
@@ -300,5 +302,7 @@ def notes_listings(page: str) -> dict[str, Any]:
             if current is None:
                 raise ValueError(f"{path.name}, line {number}: text before the first '== <name>' line")
             current.append(line)
-    return {name: pd.read_csv(io.StringIO("\n".join(lines)), sep=r"\s+", dtype=str, index_col=0)
-            for name, lines in texts.items()}
+    return {
+        name: pd.read_csv(io.StringIO("\n".join(lines)), sep=r"\s+", dtype=str, index_col=0)
+        for name, lines in texts.items()
+    }

@@ -414,15 +414,19 @@ def influence_plot(
     ax.vlines(pos, 0, v, color="C0", lw=1)
     ax.scatter(pos, v, s=8, color="C0", zorder=3)
     for k in extreme_points(v, n_label):
+        # labels of the last points go to their left, so that they stay inside the axes
+        right = pos[k] > 0.85 * len(v)
         ax.annotate(
             str(infl.index[k]),
             (pos[k], v[k]),
             fontsize=MIN_TEXT_PT,
-            xytext=(2, 2),
+            xytext=(-2 if right else 2, 2),
             textcoords="offset points",
+            ha="right" if right else "left",
         )
     ax.set_xlim(-1, len(v))
-    ax.set_ylim(bottom=0)
+    top = np.nanmax(v) if np.isfinite(v).any() else 0.0
+    ax.set_ylim(0, 1.12 * top if top > 0 else None)  # room for the labels above the largest
     ax.set_xlabel(f"{infl.index.name or 'unit'} deleted (in order)")
     ax.set_ylabel("Cook's distance" if column == "cooks_distance" else column)
     return ax

@@ -308,7 +308,7 @@ def _quantile_panel(ax: plt.Axes, s: pd.Series, ptype: str) -> None:
         notes.append(f"-Inf: {n_minf} +Inf: {n_pinf}")
     if n_na:
         notes.append(f"NA: {n_na}")
-    label = f"Fraction of {n} obs." if ptype == "uniform" else f"Normal quantile for {n} obs."
+    label = f"Fraction of {n} obs." if ptype == "uniform" else f"Normal quantile\n({n} obs.)"
     ax.set_xlabel(label + (f"\n{'  '.join(notes)}" if notes else ""), fontsize=MIN_TEXT_PT)
     if n == 0:
         ax.text(0.5, 0.5, "no finite values", ha="center", va="center", fontsize=8, transform=ax.transAxes)

@@ -12,8 +12,8 @@ import pytest
 
 matplotlib.use("Agg")
 
-import hlmkit as hk  # noqa: E402
-from hlmkit.book import r_reference  # noqa: E402
+import hlmkit as hk
+from hlmkit.book import r_reference
 
 
 @pytest.fixture(scope="session")

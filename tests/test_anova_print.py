@@ -40,9 +40,14 @@ def fits():
     f0 = hk.lme("mathach ~ ses", hs, random="~ 1 | school")
     f0m = f0.update(method="ML")
     f3m = f0m.update(". ~ . + Sex")
-    return {"f0": f0, "f1": f0.update(random="~ 1 + ses | school"),
-            "f2": f0.update(random="~ 1 + Minority | school"),
-            "f0m": f0m, "f3m": f3m, "f4m": f3m.update(". ~ . + Minority")}
+    return {
+        "f0": f0,
+        "f1": f0.update(random="~ 1 + ses | school"),
+        "f2": f0.update(random="~ 1 + Minority | school"),
+        "f0m": f0m,
+        "f3m": f3m,
+        "f4m": f3m.update(". ~ . + Minority"),
+    }
 
 
 @pytest.mark.parametrize("names", list(R_PRINTED))
@@ -54,7 +59,7 @@ def test_anova_prints_as_nlme(fits, names):
 
 def test_anova_keeps_its_numbers_and_shows_no_nan(fits):
     table = hk.anova(fits["f0"], fits["f1"], fits["f2"], names=["f0", "f1", "f2"])
-    assert np.isnan(table["p-value"].iloc[0]) and np.isnan(table["p-value"].iloc[2])   # no test: NaN kept
+    assert np.isnan(table["p-value"].iloc[0]) and np.isnan(table["p-value"].iloc[2])  # no test: NaN kept
     assert table["p-value"].iloc[1] == pytest.approx(0.09204, abs=1e-5)
     html = table._repr_html_()
     assert "NaN" not in html and "nan" not in html and "None" not in html

@@ -41,20 +41,26 @@ x = np.arange(10.0)
 """
 
 
-def exercise(label: str, text: str, solution: str, tests: list[tuple[str, bool]], manual: bool = False) -> str:
+def exercise(
+    label: str, text: str, solution: str, tests: list[tuple[str, bool]], manual: bool = False
+) -> str:
     """One exercise in the STYLE.md format, its gated solution and its test cells."""
     cls = ":class: manual\n" if manual else ""
     out = f"```{{exercise}}\n:label: {label}\n{cls}\n{text}\n```\n\n"
     out += f"```{{solution-start}} {label}\n:class: dropdown\n```\n\nThe answer.\n\n"
     out += f"```{{code-cell}} ipython3\n{solution}\n```\n\n```{{solution-end}}\n```\n\n"
     for src, hidden in tests:
-        out += (f"```{{code-cell}} ipython3\n---\ntags: [remove-cell]\nautograde:\n  exercise: {label}\n"
-                f"  points: 1\n  hidden: {'true' if hidden else 'false'}\n---\n{src}\n```\n\n")
+        out += (
+            f"```{{code-cell}} ipython3\n---\ntags: [remove-cell]\nautograde:\n  exercise: {label}\n"
+            f"  points: 1\n  hidden: {'true' if hidden else 'false'}\n---\n{src}\n```\n\n"
+        )
     return out
 
 
-GOOD_TESTS = [('assert isinstance(mean_x, float), "mean_x should be a number"', False),
-              ('assert np.isclose(mean_x, x.mean()), "mean_x is not the mean of x"', True)]
+GOOD_TESTS = [
+    ('assert isinstance(mean_x, float), "mean_x should be a number"', False),
+    ('assert np.isclose(mean_x, x.mean()), "mean_x is not the mean of x"', True),
+]
 
 
 def write(tmp_path: Path, body: str) -> Path:
@@ -66,10 +72,16 @@ def write(tmp_path: Path, body: str) -> Path:
 def page_context(*labels: str) -> dict:
     """A build context for a test page, as the HTML build would write it: its exercises' numbers."""
     texts = {label: f"Exercise 1.{k}" for k, label in enumerate(labels, start=1)}
-    return {"docname": "page", "number": "1", "labels": texts,
-            "numbers": {label: text.split()[1] for label, text in texts.items()},
-            "exercises": [{"label": label, "number": text.split()[1], "text": text, "title": ""}
-                          for label, text in texts.items()]}
+    return {
+        "docname": "page",
+        "number": "1",
+        "labels": texts,
+        "numbers": {label: text.split()[1] for label, text in texts.items()},
+        "exercises": [
+            {"label": label, "number": text.split()[1], "text": text, "title": ""}
+            for label, text in texts.items()
+        ],
+    }
 
 
 def test_docstring_examples():
@@ -77,15 +89,24 @@ def test_docstring_examples():
 
 
 def test_a_computable_exercise_becomes_an_autograded_question_with_stubs(tmp_path):
-    page = write(tmp_path, exercise("ex-t-mean", "Store the mean of `x` in `mean_x`.",
-                                    "half = x / 2\nmean_x = float(x.mean())\nmean_x", GOOD_TESTS)
-                 + "```{exercise}\n:label: ex-t-why\n\nWhy?\n```\n\n"
-                 + "```{solution} ex-t-why\n:class: dropdown\n\nBecause.\n```\n")
+    page = write(
+        tmp_path,
+        exercise(
+            "ex-t-mean",
+            "Store the mean of `x` in `mean_x`.",
+            "half = x / 2\nmean_x = float(x.mean())\nmean_x",
+            GOOD_TESTS,
+        )
+        + "```{exercise}\n:label: ex-t-why\n\nWhy?\n```\n\n"
+        + "```{solution} ex-t-why\n:class: dropdown\n\nBecause.\n```\n",
+    )
     nb = ma.master_notebook(page, page_context("ex-t-mean", "ex-t-why"))
     sources = [c.source for c in nb.cells]
     configs = [s for s in sources if s.startswith("# BEGIN QUESTION")]
-    assert configs == ["# BEGIN QUESTION\nname: ex-t-mean\nmanual: false\nall_or_nothing: true\n",
-                       "# BEGIN QUESTION\nname: ex-t-why\nmanual: true\npoints: 1\n"]
+    assert configs == [
+        "# BEGIN QUESTION\nname: ex-t-mean\nmanual: false\nall_or_nothing: true\n",
+        "# BEGIN QUESTION\nname: ex-t-why\nmanual: true\npoints: 1\n",
+    ]
     [solution] = [s for s in sources if "# BEGIN SOLUTION NO PROMPT" in s]
     # the student keeps the answer variable the tests use, not the helper `half`
     assert solution.startswith('""" # BEGIN PROMPT\nmean_x = ...\n"""; # END PROMPT\n')
@@ -96,27 +117,64 @@ def test_a_computable_exercise_becomes_an_autograded_question_with_stubs(tmp_pat
 
 
 def test_a_computable_exercise_without_tests_fails_and_names_it(tmp_path, capsys):
-    page = write(tmp_path, exercise("ex-t-untested", "Store the mean in `mean_x`.", "mean_x = float(x.mean())", []))
+    page = write(
+        tmp_path, exercise("ex-t-untested", "Store the mean in `mean_x`.", "mean_x = float(x.mean())", [])
+    )
     with pytest.raises(ma.AssignmentError, match="ex-t-untested.*no autograder test cells"):
         ma.master_notebook(page)
-    for args in (["--check"], ["--out", str(tmp_path / "out")]):     # the second is what `make assignments` runs
+    for args in (["--check"], ["--out", str(tmp_path / "out")]):  # the second is what `make assignments` runs
         assert ma.main([str(page), *args]) == 1
         assert "ex-t-untested" in capsys.readouterr().err
     assert not (tmp_path / "out" / "page").exists()
 
 
-@pytest.mark.parametrize(("text", "solution", "tests", "manual", "message"), [
-    ("Store it in `mean_x`.", "mean_x = float(x.mean())", [GOOD_TESTS[0]], False,
-     "needs at least one public and one hidden test"),
-    ("Store it in `mean_x`.", "mean_x = float(x.mean())", [("mean_x > 0", False), GOOD_TESTS[1]], False,
-     r"test 1 .* has no `assert`"),
-    ("Store it in `mean_x`.", "mean_x = float(x.mean())",
-     [GOOD_TESTS[0], ("ref = x.mean()\nassert np.isclose(mean_x, ref)", True)], False, "assigns `ref`"),
-    ("Compute the mean.", "mean_x = float(x.mean())", GOOD_TESTS, False, "does not name its answer variable `mean_x`"),
-    ("Store it in `mean_x`.", "mean_x = float(x.mean())", [("assert x.sum() > 0", False), ("assert len(x)", True)],
-     False, "use no variable its solution assigns"),
-    ("Draw it.", "mean_x = float(x.mean())", GOOD_TESTS, True, "marked `:class: manual`.*has autograder test cells"),
-])
+@pytest.mark.parametrize(
+    ("text", "solution", "tests", "manual", "message"),
+    [
+        (
+            "Store it in `mean_x`.",
+            "mean_x = float(x.mean())",
+            [GOOD_TESTS[0]],
+            False,
+            "needs at least one public and one hidden test",
+        ),
+        (
+            "Store it in `mean_x`.",
+            "mean_x = float(x.mean())",
+            [("mean_x > 0", False), GOOD_TESTS[1]],
+            False,
+            r"test 1 .* has no `assert`",
+        ),
+        (
+            "Store it in `mean_x`.",
+            "mean_x = float(x.mean())",
+            [GOOD_TESTS[0], ("ref = x.mean()\nassert np.isclose(mean_x, ref)", True)],
+            False,
+            "assigns `ref`",
+        ),
+        (
+            "Compute the mean.",
+            "mean_x = float(x.mean())",
+            GOOD_TESTS,
+            False,
+            "does not name its answer variable `mean_x`",
+        ),
+        (
+            "Store it in `mean_x`.",
+            "mean_x = float(x.mean())",
+            [("assert x.sum() > 0", False), ("assert len(x)", True)],
+            False,
+            "use no variable its solution assigns",
+        ),
+        (
+            "Draw it.",
+            "mean_x = float(x.mean())",
+            GOOD_TESTS,
+            True,
+            "marked `:class: manual`.*has autograder test cells",
+        ),
+    ],
+)
 def test_exercises_that_break_the_style_are_refused(tmp_path, text, solution, tests, manual, message):
     page = write(tmp_path, exercise("ex-t-bad", text, solution, tests, manual))
     with pytest.raises(ma.AssignmentError, match=message):
@@ -135,7 +193,9 @@ def test_names_only_hidden_cells_or_solutions_define_are_refused(tmp_path):
 
 
 def test_the_gated_exercise_form_is_read_as_one_exercise():
-    nb = ma.jupytext.reads(HEAD + textwrap.dedent("""
+    nb = ma.jupytext.reads(
+        HEAD
+        + textwrap.dedent("""
         ```{exercise-start}
         :label: ex-t-gated
         ```
@@ -146,10 +206,15 @@ def test_the_gated_exercise_form_is_read_as_one_exercise():
         ```{solution} ex-t-gated
         Use `x.mean()`.
         ```
-        """), fmt="myst")
+        """),
+        fmt="myst",
+    )
     [ex] = [item for item in ma.parse_page(nb) if isinstance(item, ma.Exercise)]
     assert ex.label == "ex-t-gated" and not ex.computable
-    assert ma.exercise_directive(ex) == "```{exercise}\n:label: ex-t-gated\n\nCompute the mean of `x` as `mean_x`.\n```"
+    assert (
+        ma.exercise_directive(ex)
+        == "```{exercise}\n:label: ex-t-gated\n\nCompute the mean of `x` as `mean_x`.\n```"
+    )
 
 
 @pytest.mark.parametrize("page", ma.pages_with_exercises(), ids=lambda p: p.stem)

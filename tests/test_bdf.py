@@ -19,7 +19,9 @@ def bdf():
     return d
 
 
-@pytest.mark.parametrize("name, formula", [("pretest", f"langPOST ~ langPRET + {FIXED}"), ("gain", f"gain ~ {FIXED}")])
+@pytest.mark.parametrize(
+    "name, formula", [("pretest", f"langPOST ~ langPRET + {FIXED}"), ("gain", f"gain ~ {FIXED}")]
+)
 def test_bdf_models_agree_with_nlme(bdf, name, formula):
     ref = REF[name]
     fit = hk.lme(formula, bdf, random=RANDOM)

@@ -55,7 +55,7 @@ def test_glue_stores_plain_python_numbers():
 def test_glue_refuses_a_figure():
     import matplotlib.pyplot as plt
 
-    fig, ax = plt.subplots()
+    fig, _ax = plt.subplots()
     try:
         with pytest.raises(TypeError, match="not glued"):
             glue("test-figure", fig)
@@ -74,10 +74,15 @@ def test_hires_figures_sends_150_dpi_pngs_at_their_100_dpi_size(tmp_path, monkey
 
     monkeypatch.delenv("MPLBACKEND", raising=False)  # the kernel must use the inline backend
     nb = nbformat.v4.new_notebook()
-    nb.cells = [nbformat.v4.new_code_cell("import matplotlib.pyplot as plt\n"
-                                          "from hlmkit.book import hires_figures\nhires_figures()"),
-                nbformat.v4.new_code_cell("fig, ax = plt.subplots(figsize=(4, 3))\nax.plot([0, 1], [0, 1]);")]
-    NotebookClient(nb, timeout=120, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}}).execute()
+    nb.cells = [
+        nbformat.v4.new_code_cell(
+            "import matplotlib.pyplot as plt\nfrom hlmkit.book import hires_figures\nhires_figures()"
+        ),
+        nbformat.v4.new_code_cell("fig, ax = plt.subplots(figsize=(4, 3))\nax.plot([0, 1], [0, 1]);"),
+    ]
+    NotebookClient(
+        nb, timeout=120, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}}
+    ).execute()
     [out] = nb.cells[1].outputs
     png = base64.b64decode(out["data"]["image/png"])
     width, height = struct.unpack(">II", png[16:24])

@@ -8,7 +8,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tools"))
 
-import check_student_site as css  # noqa: E402
+import check_student_site as css
 
 ANSWER = "The gap narrows as the school mean ses rises, by about two points per unit."
 PAGE = """<html><body><section id="lab">
@@ -25,22 +25,33 @@ SOLUTION = """<div class="solution dropdown admonition" id="sol-1"><p class="adm
 </section></div>"""
 
 
-def _site(root: Path, *, solution: bool, fig_b: str = "11.3", leak_in: str = "", index_words: tuple = ()) -> Path:
+def _site(
+    root: Path, *, solution: bool, fig_b: str = "11.3", leak_in: str = "", index_words: tuple = ()
+) -> Path:
     (root / "labs").mkdir(parents=True)
     (root / "_sources" / "labs").mkdir(parents=True)
     sol = SOLUTION.format(answer=ANSWER) if solution else ""
     (root / "labs" / "lab.html").write_text(PAGE.format(solution=sol, fig_b=fig_b))
-    md = "How does the gap change?\n" + (f"```{{solution}} ex-q1\n{ANSWER}\n```\n" if solution or leak_in == "md" else "")
+    md = "How does the gap change?\n" + (
+        f"```{{solution}} ex-q1\n{ANSWER}\n```\n" if solution or leak_in == "md" else ""
+    )
     (root / "_sources" / "labs" / "lab.md").write_text(md)
     cells = [{"cell_type": "markdown", "metadata": {}, "source": "How does the gap change?"}]
     if solution or leak_in == "ipynb":
-        cells.append({"cell_type": "markdown", "metadata": {},
-                      "source": "<details><summary>Solution</summary>\n\nThe gap *narrows* as the school mean `ses`\nrises, by about two points per unit.\n</details>"})
+        cells.append(
+            {
+                "cell_type": "markdown",
+                "metadata": {},
+                "source": "<details><summary>Solution</summary>\n\nThe gap *narrows* as the school mean `ses`\nrises, by about two points per unit.\n</details>",
+            }
+        )
     (root / "_sources" / "labs" / "lab.ipynb").write_text(json.dumps({"cells": cells}))
     terms = {"gap": 0, "chang": 0, "school": 0} | {w: 0 for w in index_words}
     if solution:
         terms |= {"narrow": 0, "rise": 0}
-    (root / "searchindex.js").write_text("Search.setIndex(" + json.dumps({"terms": terms, "titleterms": {}}) + ")")
+    (root / "searchindex.js").write_text(
+        "Search.setIndex(" + json.dumps({"terms": terms, "titleterms": {}}) + ")"
+    )
     return root
 
 
@@ -71,7 +82,9 @@ def test_renumbered_figures_are_found(tmp_path):
     full = _site(tmp_path / "full", solution=True)
     student = _site(tmp_path / "student", solution=False, fig_b="11.2")
     problems = css.check(full, student)
-    assert problems == ["labs/lab.html#fig-b: 'Figure 11.3' in the full edition, 'Figure 11.2' in the student edition"]
+    assert problems == [
+        "labs/lab.html#fig-b: 'Figure 11.3' in the full edition, 'Figure 11.2' in the student edition"
+    ]
 
 
 def test_a_full_site_whose_downloads_lack_the_solution_is_reported(tmp_path):

@@ -183,10 +183,12 @@ def test_influence_agrees_with_refitting_from_scratch():
     fit = hk.lme("mathach ~ ses + cvar(ses, school)", hs, random="~ 1 + ses | school")
     infl = hk.influence(fit, by="school")
     for school in (1317, 7688):
-        refit = hk.lme("mathach ~ ses + cvar(ses, school)", hs[hs["school"] != school],
-                       random="~ 1 + ses | school")
-        np.testing.assert_allclose(infl.loc[school, list(fit.fixef.index)], refit.fixef - fit.fixef,
-                                   atol=1e-6)
+        refit = hk.lme(
+            "mathach ~ ses + cvar(ses, school)", hs[hs["school"] != school], random="~ 1 + ses | school"
+        )
+        np.testing.assert_allclose(
+            infl.loc[school, list(fit.fixef.index)], refit.fixef - fit.fixef, atol=1e-6
+        )
     d = infl.loc[1317, list(fit.fixef.index)].to_numpy(float)
     m, p = len(infl), len(fit.fixef)
     expected = (m - p) / (m * p) * d @ np.linalg.solve(fit.vcov.to_numpy(), d)
@@ -235,8 +237,15 @@ def test_qq_plot_points_and_labels():
 
 
 def test_xy_panels_numeric_and_categorical(fit_ri, dd):
-    diag = pd.DataFrame({"fitted": fit_ri.fitted(), "resid": fit_ri.resid(type="pearson"),
-                         "Sector": dd["Sector"], "Sex": dd["Sex"], "id": dd["id"]})
+    diag = pd.DataFrame(
+        {
+            "fitted": fit_ri.fitted(),
+            "resid": fit_ri.resid(type="pearson"),
+            "Sector": dd["Sector"],
+            "Sex": dd["Sex"],
+            "id": dd["id"],
+        }
+    )
     fig = hk.xy_panels(diag, "fitted", "resid", col="Sector", row="Sex", hline=0, labels="id", n_label=2)
     assert len(fig.axes) == 4
     assert all(len(ax.texts) == 2 for ax in fig.axes)

@@ -31,7 +31,7 @@ def fit(hs):
 
 
 def test_plot_band_sorts_by_x_and_fills_between_limits():
-    fig, ax = plt.subplots()
+    _fig, ax = plt.subplots()
     line = hk.plot_band(ax, [3, 1, 2], [30, 10, 20], [29, 9, 19], [31, 11, 21], color="C2")
     assert line is ax.lines[0]
     assert line.get_xdata().tolist() == [1.0, 2.0, 3.0]
@@ -43,13 +43,13 @@ def test_plot_band_sorts_by_x_and_fills_between_limits():
 
 
 def test_plot_band_without_limits_draws_only_the_line():
-    fig, ax = plt.subplots()
+    _fig, ax = plt.subplots()
     hk.plot_band(ax, [0, 1], [0, 1])
     assert len(ax.collections) == 0 and len(ax.lines) == 1
 
 
 def test_plot_band_rejects_mismatched_input():
-    fig, ax = plt.subplots()
+    _fig, ax = plt.subplots()
     with pytest.raises(ValueError, match="both lower and upper"):
         hk.plot_band(ax, [0, 1], [0, 1], lower=[0, 0])
     with pytest.raises(ValueError, match="x has"):
@@ -102,7 +102,7 @@ def test_effect_plot_errors_name_the_problem(fit, hs):
     ww["mixed"] = ["a", "b", "a", "b"]
     with pytest.raises(ValueError, match="several mixed values"):
         hk.effect_plot(ww, "ses", group="Sector", hue="mixed")
-    fig, ax = plt.subplots()
+    _fig, ax = plt.subplots()
     with pytest.raises(ValueError, match="without col/row"):
         hk.effect_plot(ww, "ses", col="Sector", ax=ax)
 
@@ -122,14 +122,20 @@ def test_cluster_lines_are_the_per_cluster_ols_lines(hs):
 
 
 def test_mark_effect_and_static_3d(hs):
-    fig, ax = plt.subplots()
+    _fig, ax = plt.subplots()
     ann = hk.mark_effect(ax, (0.0, 1.0), (0.0, 3.0), "compositional")
     assert ann.get_text() == "compositional"
     assert ann.xy == (0.0, 2.0)
     sch = hk.up(hs, "school", all=True)
-    ax3 = hk.view3d_static(sch, "ses", "Size", "mathach", hue="Sector",
-                           surfaces=[(lambda x, y: 12 + 0 * x + 0 * y, "C0")],
-                           ellipsoids=[([0, 1000, 12], np.diag([0.1, 1e5, 4.0]), 2.0, "k")])
+    ax3 = hk.view3d_static(
+        sch,
+        "ses",
+        "Size",
+        "mathach",
+        hue="Sector",
+        surfaces=[(lambda x, y: 12 + 0 * x + 0 * y, "C0")],
+        ellipsoids=[([0, 1000, 12], np.diag([0.1, 1e5, 4.0]), 2.0, "k")],
+    )
     assert ax3.name == "3d"
     with pytest.raises(KeyError, match="'nope'"):
         hk.view3d_static(sch, "ses", "Size", "nope")

@@ -48,7 +48,7 @@ def test_ellipse_points_satisfy_the_quadratic_form():
     c = np.array([1.0, -2.0])
     pts = ellipse(c, S, radius=1.7, n=60)
     assert pts.shape == (61, 2)
-    np.testing.assert_allclose(pts[0], pts[-1])                       # closed
+    np.testing.assert_allclose(pts[0], pts[-1])  # closed
     d = pts - c
     q = np.einsum("ij,jk,ik->i", d, np.linalg.inv(S), d)
     np.testing.assert_allclose(q, 1.7**2, rtol=1e-10)
@@ -68,7 +68,7 @@ def test_singular_shape_gives_a_segment():
     v = np.array([1.0, 2.0])
     pts = ellipse([3, 3], np.outer(v, v), radius=1)
     d = pts - np.array([3, 3])
-    np.testing.assert_allclose(d[:, 0] * 2 - d[:, 1], 0, atol=1e-6)     # width: sqrt of rounding error
+    np.testing.assert_allclose(d[:, 0] * 2 - d[:, 1], 0, atol=1e-6)  # width: sqrt of rounding error
     assert np.abs(d[:, 0]).max() == pytest.approx(1.0, rel=1e-3)
 
 
@@ -157,8 +157,12 @@ def test_data_ellipse_drops_missing_and_needs_two_points():
 def test_conf_ellipse_shape_and_centre(pooled):
     pts = conf_ellipse(pooled, ["SectorPublic", "ses:SectorPublic"], n=40)
     V = pooled.cov_params().loc[["SectorPublic", "ses:SectorPublic"], ["SectorPublic", "ses:SectorPublic"]]
-    expected = ellipse(pooled.params[["SectorPublic", "ses:SectorPublic"]], V.to_numpy(),
-                       radius=ellipse_radius(0.95, "coverage", pooled.df_resid), n=40)
+    expected = ellipse(
+        pooled.params[["SectorPublic", "ses:SectorPublic"]],
+        V.to_numpy(),
+        radius=ellipse_radius(0.95, "coverage", pooled.df_resid),
+        n=40,
+    )
     np.testing.assert_allclose(pts, expected)
 
 
@@ -181,7 +185,7 @@ def test_manova_shadow_interval_matches_r(hs):
     half = stats.t.ppf(0.975, r["df_resid"]) * se
     assert pts[:, 1].min() == pytest.approx(est - half, rel=1e-6)
     assert pts[:, 1].max() == pytest.approx(est + half, rel=1e-6)
-    assert est - half > 0                                                 # p = 0.0353 < 0.05
+    assert est - half > 0  # p = 0.0353 < 0.05
 
 
 def test_conf_ellipse_checks_its_input(pooled):
@@ -201,10 +205,14 @@ def test_line_L_gives_the_sector_lines_of_the_pooled_fit(pooled):
     Lc = line_L(pooled, "ses", Sector="Catholic")
     Lp = line_L(pooled, "ses", Sector="Public")
     assert list(Lc.index) == ["(Intercept)", "ses"]
-    np.testing.assert_allclose(Lc.to_numpy() @ pooled.params.to_numpy(), [b["(Intercept)"], b["ses"]], rtol=1e-10)
+    np.testing.assert_allclose(
+        Lc.to_numpy() @ pooled.params.to_numpy(), [b["(Intercept)"], b["ses"]], rtol=1e-10
+    )
     np.testing.assert_allclose(
         Lp.to_numpy() @ pooled.params.to_numpy(),
-        [b["(Intercept)"] + b["SectorPublic"], b["ses"] + b["ses:SectorPublic"]], rtol=1e-10)
+        [b["(Intercept)"] + b["SectorPublic"], b["ses"] + b["ses:SectorPublic"]],
+        rtol=1e-10,
+    )
     # the difference of the two is the pair of Sector coefficients
     np.testing.assert_array_equal((Lp - Lc).to_numpy(), [[0, 0, 1, 0], [0, 0, 0, 1]])
 
@@ -213,7 +221,9 @@ def test_line_L_works_on_mixed_models(hs):
     fit = hk.lme("mathach ~ ses * Sector", hs, random="~ 1 + ses | school")
     L = line_L(fit, "ses", Sector="Public")
     est = hk.wald(fit, L).estimates["estimate"].to_numpy()
-    np.testing.assert_allclose(est, [fit.fixef.iloc[0] + fit.fixef.iloc[2], fit.fixef.iloc[1] + fit.fixef.iloc[3]])
+    np.testing.assert_allclose(
+        est, [fit.fixef.iloc[0] + fit.fixef.iloc[2], fit.fixef.iloc[1] + fit.fixef.iloc[3]]
+    )
 
 
 def test_line_L_refuses_curves_and_missing_variables(hs, pooled):

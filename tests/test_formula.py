@@ -36,9 +36,15 @@ def test_terms_follow_r(formula, terms, intercept):
 def test_update_formula_substitutes_dot():
     assert update_formula("y ~ a * b", ". ~ . + c") == "y ~ (a * b) + c"
     new = update_formula("mathach ~ ses * Minority", ". ~ (.) * cvar(ses, id)")
-    assert parse_formula(new).term_labels == ["ses", "Minority", "cvar(ses, id)", "ses:Minority",
-                                              "ses:cvar(ses, id)", "Minority:cvar(ses, id)",
-                                              "ses:Minority:cvar(ses, id)"]
+    assert parse_formula(new).term_labels == [
+        "ses",
+        "Minority",
+        "cvar(ses, id)",
+        "ses:Minority",
+        "ses:cvar(ses, id)",
+        "Minority:cvar(ses, id)",
+        "ses:Minority:cvar(ses, id)",
+    ]
     assert update_formula("y ~ a", "log(.) ~ .").startswith("log((y)) ~")
 
 
@@ -64,8 +70,9 @@ def test_full_dummy_coding_where_r_uses_it(hs):
 
 
 def test_interactions_vary_first_factor_fastest():
-    df = pd.DataFrame({"y": np.arange(8.0), "a": pd.Categorical(list("xyxyxyxy")),
-                       "b": pd.Categorical(list("ppqqrrpp"))})
+    df = pd.DataFrame(
+        {"y": np.arange(8.0), "a": pd.Categorical(list("xyxyxyxy")), "b": pd.Categorical(list("ppqqrrpp"))}
+    )
     d = ModelFrame("y ~ a:b - 1", df).design()
     assert d.columns == ["ax:bp", "ay:bp", "ax:bq", "ay:bq", "ax:br", "ay:br"]
 

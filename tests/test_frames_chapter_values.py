@@ -19,7 +19,8 @@ def hs() -> pd.DataFrame:
     d = hk.load_hs()
     d["Sex.comp"] = hk.capply(d["Sex"] == "Female", d["school"], "mean")
     d["Sex.cat"] = pd.Categorical(
-        np.where(d["Sex.comp"] == 1, "Girls", np.where(d["Sex.comp"] == 0, "Boys", "Coed")))
+        np.where(d["Sex.comp"] == 1, "Girls", np.where(d["Sex.comp"] == 0, "Boys", "Coed"))
+    )
     sid = d["Sector"].astype(str).str[0] + d["school"].astype(str) + d["Sex.cat"].astype(str).str[0]
     d["sid"] = hk.reorder(sid, d["ses"] + 1000 * (d["Sector"] == "Catholic"))
     return d
@@ -37,8 +38,9 @@ def per_school(name: str, d: dict | None = None) -> pd.Series:
 
 def test_students_per_school(hs):
     counts = hk.tab(hs, "school", totals=False)
-    pd.testing.assert_series_equal(counts.astype(int), per_school("n_school").astype(int),
-                                   check_names=False, check_index_type=False)
+    pd.testing.assert_series_equal(
+        counts.astype(int), per_school("n_school").astype(int), check_names=False, check_index_type=False
+    )
 
 
 @pytest.mark.parametrize("row, name", [("Sector", "sector_school"), ("Sex", "sex_school")])
@@ -64,18 +66,25 @@ def test_three_way_table_faces(hs):
 
 def test_sex_composition_and_category(hs):
     comp = hs.groupby("school")["Sex.comp"].first()
-    pd.testing.assert_series_equal(comp, per_school("sex_comp").astype(float), check_names=False,
-                                   check_index_type=False, rtol=1e-14)
+    pd.testing.assert_series_equal(
+        comp, per_school("sex_comp").astype(float), check_names=False, check_index_type=False, rtol=1e-14
+    )
     cat = hs.groupby("school")["Sex.cat"].first().astype(str)
-    pd.testing.assert_series_equal(cat, per_school("sex_cat").astype(str), check_names=False,
-                                   check_index_type=False, check_dtype=False)
+    pd.testing.assert_series_equal(
+        cat, per_school("sex_cat").astype(str), check_names=False, check_index_type=False, check_dtype=False
+    )
 
 
 def test_sid_levels_ordered_like_r(hs):
     assert list(hs["sid"].cat.categories) == REF["sid_levels"]
     first = hs.groupby("school")["sid"].first().astype(str)
-    pd.testing.assert_series_equal(first, per_school("sid_school").astype(str), check_names=False,
-                                   check_index_type=False, check_dtype=False)
+    pd.testing.assert_series_equal(
+        first,
+        per_school("sid_school").astype(str),
+        check_names=False,
+        check_index_type=False,
+        check_dtype=False,
+    )
 
 
 def test_up_all_means_and_modes(hs):

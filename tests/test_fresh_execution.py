@@ -33,8 +33,12 @@ def test_the_hash_follows_the_sources_and_nothing_else(tmp_path):
     (tmp_path / "chapters" / "page.md").write_text("# another page\n")
     (tmp_path / "hlmkit" / "__pycache__" / "lmm.cpython-311.pyc").write_bytes(b"\0")
     assert fresh.sources_hash(tmp_path) == first
-    for path, text in [("hlmkit/lmm.py", "x = 2\n"), ("data/cases/a.csv", "y\n2\n"),
-                       ("tests/reference/r.json", '{"a": 1}'), ("constraints.txt", "numpy==3\n")]:
+    for path, text in [
+        ("hlmkit/lmm.py", "x = 2\n"),
+        ("data/cases/a.csv", "y\n2\n"),
+        ("tests/reference/r.json", '{"a": 1}'),
+        ("constraints.txt", "numpy==3\n"),
+    ]:
         before = fresh.sources_hash(tmp_path)
         (tmp_path / path).write_text(text)
         assert fresh.sources_hash(tmp_path) != before, path
@@ -55,7 +59,10 @@ def test_the_cache_lives_in_a_folder_named_by_the_hash(tmp_path):
     fresh._key_the_cache(app, app.config)
     digest = fresh.sources_hash(tmp_path)
     assert app.config.hlmkit_sources_hash == digest
-    assert Path(app.config.nb_execution_cache_path) == tmp_path / "_build" / ".jupyter_cache" / f"sources-{digest[:16]}"
+    assert (
+        Path(app.config.nb_execution_cache_path)
+        == tmp_path / "_build" / ".jupyter_cache" / f"sources-{digest[:16]}"
+    )
     # an explicit cache (the student edition points at the main build's) gets the same sub-folder
     shared = _app(tmp_path, str(tmp_path / "_build" / ".jupyter_cache"))
     fresh._key_the_cache(shared, shared.config)
@@ -85,8 +92,14 @@ def _built(tmp_path: Path, exec_data: dict, warncount: int = 0) -> SimpleNamespa
 
 
 def test_failing_pages_fail_the_build_and_leave_no_environment(tmp_path, caplog):
-    app = _built(tmp_path, {"chapters/a": {"succeeded": False}, "chapters/b": {"succeeded": True},
-                            "labs/c": {"succeeded": False}})
+    app = _built(
+        tmp_path,
+        {
+            "chapters/a": {"succeeded": False},
+            "chapters/b": {"succeeded": True},
+            "labs/c": {"succeeded": False},
+        },
+    )
     fresh._report_failures(app, None)
     assert app.statuscode == 1
     assert "2 page(s) failed to execute: chapters/a, labs/c" in caplog.text

@@ -28,17 +28,33 @@ import grade_assignments as ga
 import make_assignments as ma
 from test_assignments import HEAD, exercise, page_context
 
-PAGE = HEAD + "\n" + exercise(
-    "ex-g-mean", "Store the mean of `x` in `mean_x`.", "mean_x = float(x.mean())",
-    [('assert isinstance(mean_x, float), "mean_x should be a number"', False),
-     ('assert np.isclose(mean_x, x.mean()), "mean_x is not the mean of x"', True)],
-) + exercise(
-    "ex-g-fit", "Fit a line to `y` against `x` and store its slope in `slope`, its intercept in `icept`.",
-    "y = 2 + 3 * x\nslope, icept = np.polyfit(x, y, 1)\nslope, icept = float(slope), float(icept)",
-    [('assert isinstance(slope, float) and isinstance(icept, float), "slope and icept should be numbers"', False),
-     ('assert np.isclose(slope, np.polyfit(x, 2 + 3 * x, 1)[0]), "the slope is not right"', True),
-     ('assert np.isclose(icept, np.polyfit(x, 2 + 3 * x, 1)[1]), "the intercept is not right"', True)],
-) + "```{exercise}\n:label: ex-g-why\n\nWhy?\n```\n\n```{solution} ex-g-why\n:class: dropdown\n\nBecause.\n```\n"
+PAGE = (
+    HEAD
+    + "\n"
+    + exercise(
+        "ex-g-mean",
+        "Store the mean of `x` in `mean_x`.",
+        "mean_x = float(x.mean())",
+        [
+            ('assert isinstance(mean_x, float), "mean_x should be a number"', False),
+            ('assert np.isclose(mean_x, x.mean()), "mean_x is not the mean of x"', True),
+        ],
+    )
+    + exercise(
+        "ex-g-fit",
+        "Fit a line to `y` against `x` and store its slope in `slope`, its intercept in `icept`.",
+        "y = 2 + 3 * x\nslope, icept = np.polyfit(x, y, 1)\nslope, icept = float(slope), float(icept)",
+        [
+            (
+                'assert isinstance(slope, float) and isinstance(icept, float), "slope and icept should be numbers"',
+                False,
+            ),
+            ('assert np.isclose(slope, np.polyfit(x, 2 + 3 * x, 1)[0]), "the slope is not right"', True),
+            ('assert np.isclose(icept, np.polyfit(x, 2 + 3 * x, 1)[1]), "the intercept is not right"', True),
+        ],
+    )
+    + "```{exercise}\n:label: ex-g-why\n\nWhy?\n```\n\n```{solution} ex-g-why\n:class: dropdown\n\nBecause.\n```\n"
+)
 
 
 @pytest.fixture(scope="module")
@@ -46,14 +62,19 @@ def assignment(tmp_path_factory) -> Path:
     tmp = tmp_path_factory.mktemp("grading")
     page = tmp / "small.md"
     page.write_text(PAGE)
-    return ma.make_assignment(page, tmp / "assignments", context=page_context("ex-g-mean", "ex-g-fit", "ex-g-why"))
+    return ma.make_assignment(
+        page, tmp / "assignments", context=page_context("ex-g-mean", "ex-g-fit", "ex-g-why")
+    )
 
 
 def test_the_solution_gets_full_marks_and_the_student_notebook_zero(assignment):
     _lines, problems = ga.grade_assignment(assignment)
     assert problems == [], problems
     solution = ga.otter_run(assignment / "autograder" / "small.ipynb", ga.autograder_zip(assignment))
-    assert solution == {"ex-g-mean": (2.0, 2.0), "ex-g-fit": (3.0, 3.0)}      # the prose question is graded by hand
+    assert solution == {
+        "ex-g-mean": (2.0, 2.0),
+        "ex-g-fit": (3.0, 3.0),
+    }  # the prose question is graded by hand
 
 
 def test_one_wrong_answer_loses_exactly_its_questions_points(assignment, tmp_path):
@@ -72,4 +93,4 @@ def test_the_student_notebook_holds_stubs_not_solutions(assignment):
     text = "\n".join(c.source for c in nb.cells)
     assert "mean_x = ...\n" in text + "\n" and "slope = ...\nicept = ..." in text
     assert "np.polyfit(x, y, 1)" not in text and "Because." not in text
-    assert "np.polyfit(x, 2 + 3 * x, 1)" not in nbformat.writes(nb)      # the hidden tests stay in the autograder
+    assert "np.polyfit(x, 2 + 3 * x, 1)" not in nbformat.writes(nb)  # the hidden tests stay in the autograder

@@ -53,8 +53,9 @@ def _check_wald(w: hk.WaldResult, ref: dict, rel: float = 1e-4) -> None:
     np.testing.assert_allclose(w.estimates["se"], np.atleast_1d(ref["se"]), rtol=rel, atol=rel)
 
 
-@pytest.mark.parametrize("name", ["lab_fitc", "lab_fitcd", "lab_fitca", "lab_fit2", "lab_fitn",
-                                  "lab_fitc_ri"])
+@pytest.mark.parametrize(
+    "name", ["lab_fitc", "lab_fitcd", "lab_fitca", "lab_fit2", "lab_fitn", "lab_fitc_ri"]
+)
 def test_lab_models_match_nlme(dd, name):
     ref = MODELS[name]
     fit = hk.lme(ref["fixed"], dd, random=ref["random"], method=ref["method"])
@@ -130,8 +131,9 @@ def test_residuals_against_fitted_have_a_positive_slope(fits):
     assert intercept == pytest.approx(ref["intercept"], rel=1e-3)
     slope_p = np.polyfit(fitc.fitted(), fitc.resid(type="pearson"), 1)[0]
     assert slope_p == pytest.approx(ref["slope_pearson"], rel=1e-3)
-    np.testing.assert_allclose(fitc.fitted(level=0).iloc[:5], REF["other"]["population_fitted_head"],
-                               rtol=1e-5)
+    np.testing.assert_allclose(
+        fitc.fitted(level=0).iloc[:5], REF["other"]["population_fitted_head"], rtol=1e-5
+    )
 
 
 def test_anova_and_parametrisations(fits):

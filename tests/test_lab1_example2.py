@@ -98,11 +98,16 @@ def test_influence_measures(influence_measures, hs1):
     assert int(np.isnan(cook).sum()) == ref["n_cook_nan"]
     assert int(np.isnan(rstud).sum()) == ref["rstud_n_nonfinite"]
     fin = np.isfinite(cook)
-    np.testing.assert_allclose(np.quantile(cook[fin], [0, .25, .5, .75, .9, .99, 1]), ref["cook_quantiles"],
-                               rtol=1e-6, atol=1e-14)
+    np.testing.assert_allclose(
+        np.quantile(cook[fin], [0, 0.25, 0.5, 0.75, 0.9, 0.99, 1]),
+        ref["cook_quantiles"],
+        rtol=1e-6,
+        atol=1e-14,
+    )
     fr = np.isfinite(rstud)
-    np.testing.assert_allclose(np.quantile(rstud[fr], [0, .01, .25, .5, .75, .99, 1]), ref["rstud_quantiles"],
-                               rtol=1e-6)
+    np.testing.assert_allclose(
+        np.quantile(rstud[fr], [0, 0.01, 0.25, 0.5, 0.75, 0.99, 1]), ref["rstud_quantiles"], rtol=1e-6
+    )
     top = np.argsort(-np.where(fin, cook, -np.inf))[:10]
     assert hs1["X"].to_numpy()[top].tolist() == ref["cook_top_X"]
     np.testing.assert_allclose(cook[top], ref["cook_top"], rtol=1e-6)
@@ -137,8 +142,12 @@ def test_lmlist_with_one_level_schools(hs1):
 
 
 def test_within_school_scaling(hs1):
-    within = pd.DataFrame({"Minority": hk.dvar((hs1["Minority"] == "Yes").astype(float), hs1["id"]),
-                           "ses": hk.dvar(hs1["ses"], hs1["id"])})
+    within = pd.DataFrame(
+        {
+            "Minority": hk.dvar((hs1["Minority"] == "Yes").astype(float), hs1["id"]),
+            "ses": hk.dvar(hs1["ses"], hs1["id"]),
+        }
+    )
     np.testing.assert_allclose(within.cov().to_numpy(), _mat(REF["scaling"]["var"]).to_numpy(), rtol=1e-10)
 
 
@@ -158,8 +167,10 @@ def stepwise(hs1):
     }
 
 
-@pytest.mark.parametrize("pair, key", [(("fit", "fit_m"), "m_vs_fit"), (("fit", "fit_s"), "s_vs_fit"),
-                                       (("fit_m", "fit_sm"), "sm_vs_m")])
+@pytest.mark.parametrize(
+    "pair, key",
+    [(("fit", "fit_m"), "m_vs_fit"), (("fit", "fit_s"), "s_vs_fit"), (("fit_m", "fit_sm"), "sm_vs_m")],
+)
 def test_forward_stepwise_lrt(stepwise, pair, key):
     ref = REF["stepwise"][key]
     a = hk.anova(stepwise[pair[0]], stepwise[pair[1]])
@@ -206,15 +217,18 @@ def contextual(stepwise):
     }
 
 
-@pytest.mark.parametrize("model, pattern, key", [
-    ("ac", "", "ac_all"),
-    ("ac3", ":.*:", "ac3_3way"),
-    ("ac3", r":cvar\(ses|cvar\(ses.*:", "ac3_cvar_ses"),
-    ("ac3", r":cvar\(Min", "ac3_cvar_min"),
-    ("ac4", r":cvar\(Min", "ac4_cvar_min"),
-    ("ac5", "cvar", "ac5_cvar"),
-    ("ff", "", "ff_all"),
-])
+@pytest.mark.parametrize(
+    "model, pattern, key",
+    [
+        ("ac", "", "ac_all"),
+        ("ac3", ":.*:", "ac3_3way"),
+        ("ac3", r":cvar\(ses|cvar\(ses.*:", "ac3_cvar_ses"),
+        ("ac3", r":cvar\(Min", "ac3_cvar_min"),
+        ("ac4", r":cvar\(Min", "ac4_cvar_min"),
+        ("ac5", "cvar", "ac5_cvar"),
+        ("ff", "", "ff_all"),
+    ],
+)
 def test_regex_wald_tests(contextual, model, pattern, key):
     ref = REF["regex"][key]
     w = hk.wald(contextual[model], pattern)
@@ -239,15 +253,18 @@ def test_broken_pattern_is_an_error_as_in_r(contextual):
     with pytest.raises(ValueError, match="not a valid regular expression"):
         hk.wald(contextual["ac3"], REF["regex"]["broken_pattern"])
     with pytest.raises(ValueError, match="not a valid regular expression"):
-        hk.wald(contextual["ac3"], ":cvar(ses|cvar(ses.*:")   # the Lab's second broken pattern
+        hk.wald(contextual["ac3"], ":cvar(ses|cvar(ses.*:")  # the Lab's second broken pattern
     with pytest.raises(ValueError, match="matches no coefficient"):
-        hk.wald(contextual["ac3"], "cvar(ses, id)")           # valid, but the parentheses only group
+        hk.wald(contextual["ac3"], "cvar(ses, id)")  # valid, but the parentheses only group
 
 
-@pytest.mark.parametrize("added, term, key", [
-    (". ~ . + Minority * cvar(Minority, id)", "MinorityYes:cvar(Minority, id)", "min_x_cmin"),
-    (". ~ . + ses * cvar(ses, id)", "ses:cvar(ses, id)", "ses_x_cses"),
-])
+@pytest.mark.parametrize(
+    "added, term, key",
+    [
+        (". ~ . + Minority * cvar(Minority, id)", "MinorityYes:cvar(Minority, id)", "min_x_cmin"),
+        (". ~ . + ses * cvar(ses, id)", "ses:cvar(ses, id)", "ses_x_cses"),
+    ],
+)
 def test_spot_checks(contextual, added, term, key):
     ref = REF["spot"][key]
     tt = contextual["ac5"].update(added).summary_table().loc[term]
@@ -279,10 +296,16 @@ def test_gap_contextual_compositional(ff2):
     g = REF["gap"]
     for name, fix in g["ff2_fixef"].items():
         assert ff2.fixef[name] == pytest.approx(fix, rel=1e-5)
-    L = {"gap": {"-1.5": [0, 0, 1, 0, -1.5], "-0.5": [0, 0, 1, 0, -0.5], "0.5": [0, 0, 1, 0, 0.5],
-                 "1.5": [0, 0, 1, 0, 1.5]},
-         "contextual": {"constant": [0, 0, 0, 1, 0]},
-         "compositional": {"Maj": [0, 1, 0, 1, 0], "Min": [0, 1, 0, 1, 1]}}
+    L = {
+        "gap": {
+            "-1.5": [0, 0, 1, 0, -1.5],
+            "-0.5": [0, 0, 1, 0, -0.5],
+            "0.5": [0, 0, 1, 0, 0.5],
+            "1.5": [0, 0, 1, 0, 1.5],
+        },
+        "contextual": {"constant": [0, 0, 0, 1, 0]},
+        "compositional": {"Maj": [0, 1, 0, 1, 0], "Min": [0, 1, 0, 1, 1]},
+    }
     w = hk.wald(ff2, L)
     for key in L:
         est, se = _rows(g[key])
@@ -306,10 +329,15 @@ def test_gap_band_and_twelve_points(ff2):
     np.testing.assert_allclose(band["coef"], est, rtol=1e-4)
     np.testing.assert_allclose(band["se"], se, rtol=1e-4)
     np.testing.assert_allclose(band["U2"] - band["L2"], 4 * band["se"])
-    pts = pd.DataFrame({"ses": [-1.5, -0.5, 0.5, -1.5, -0.5, 0.5, -0.5, 0.5, 1.5, -0.5, 0.5, 1.5],
-                        "Minority": pd.Categorical(["No"] * 3 + ["Yes"] * 3 + ["No"] * 3 + ["Yes"] * 3,
-                                                   categories=["No", "Yes"]),
-                        "ses.mean": [-0.5] * 6 + [0.5] * 6})
+    pts = pd.DataFrame(
+        {
+            "ses": [-1.5, -0.5, 0.5, -1.5, -0.5, 0.5, -0.5, 0.5, 1.5, -0.5, 0.5, 1.5],
+            "Minority": pd.Categorical(
+                ["No"] * 3 + ["Yes"] * 3 + ["No"] * 3 + ["Yes"] * 3, categories=["No", "Yes"]
+            ),
+            "ses.mean": [-0.5] * 6 + [0.5] * 6,
+        }
+    )
     w = hk.wald(ff2, pred=pts)
     est, se = _rows(g["points"])
     np.testing.assert_allclose(w.estimates["estimate"], est, rtol=1e-5)
@@ -332,10 +360,12 @@ def family(stepwise):
         "ci": fit2c_c.update(". ~ ses * Minority * cvar(ses, id) * cvar(Minority, id)", random="~ 1 | id"),
         "ci2": fit2c.update(". ~ (ses + Minority + cvar(ses, id) + cvar(Minority, id))^2", random="~ 1 | id"),
         "r3": fit2c.update(". ~ (ses + Minority + cvar(Minority, id))^2 + cvar(ses, id)", random="~ 1 | id"),
-        "r4": fit2c.update(". ~ ses * Minority + ses * cvar(Minority, id) + cvar(ses, id)",
-                           random="~ 1 | id"),
-        "ff3": fit2c.update(". ~ ses + Minority + ses * cvar(Minority, id) + cvar(ses, id)",
-                            random="~ 1 | id"),
+        "r4": fit2c.update(
+            ". ~ ses * Minority + ses * cvar(Minority, id) + cvar(ses, id)", random="~ 1 | id"
+        ),
+        "ff3": fit2c.update(
+            ". ~ ses + Minority + ses * cvar(Minority, id) + cvar(ses, id)", random="~ 1 | id"
+        ),
         "ff3c": fit2c.update(". ~ ses + Minority + ses * cvar(Minority, id) + cvar(ses, id)"),
     }
 
@@ -354,25 +384,29 @@ def test_fit2c_c_against_nlme(family):
         assert fit.se[name] == pytest.approx(rec["se"][name], rel=1e-4)
 
 
-@pytest.mark.parametrize("model, pattern, key", [
-    ("fit2c_c", "cvar", "hausman"),
-    ("hri", "cvar", "hausman_ri"),
-    ("ci", "Minority", "ci_minority"),
-    ("ci", "ses", "ci_ses"),
-    ("ci", "cvar", "ci_cvar"),
-    ("ci", ":.*:", "ci_3way"),
-    ("ci2", r":cvar\(ses|cvar\(ses.*:", "ci2_cvar_ses"),
-    ("r3", r"cvar\(M", "r3_cvar_m"),
-    ("r4", "", "r4_all"),
-    ("ff3", -1, "ff3_all_but_int"),
-    ("ff3c", -1, "ff3c_all_but_int"),
-])
+@pytest.mark.parametrize(
+    "model, pattern, key",
+    [
+        ("fit2c_c", "cvar", "hausman"),
+        ("hri", "cvar", "hausman_ri"),
+        ("ci", "Minority", "ci_minority"),
+        ("ci", "ses", "ci_ses"),
+        ("ci", "cvar", "ci_cvar"),
+        ("ci", ":.*:", "ci_3way"),
+        ("ci2", r":cvar\(ses|cvar\(ses.*:", "ci2_cvar_ses"),
+        ("r3", r"cvar\(M", "r3_cvar_m"),
+        ("r4", "", "r4_all"),
+        ("ff3", -1, "ff3_all_but_int"),
+        ("ff3c", -1, "ff3c_all_but_int"),
+    ],
+)
 def test_refining_wald_tests(family, model, pattern, key):
     ref = REF["fit2c"][key]
     w = hk.wald(family[model], pattern)
     _same_test(w, ref)
-    np.testing.assert_allclose(w.estimates["estimate"], np.asarray(ref["estimate"], dtype=float).reshape(-1),
-                               rtol=1e-4)
+    np.testing.assert_allclose(
+        w.estimates["estimate"], np.asarray(ref["estimate"], dtype=float).reshape(-1), rtol=1e-4
+    )
 
 
 def test_hausman_analogue_lab_values(family):
@@ -398,4 +432,4 @@ def test_fit2_vs_fit2c_information_criteria(family, hs1):
     assert family["fit2c"].aic == pytest.approx(ref["AIC"][1], abs=1e-3)
     # hlmkit's fit2 reaches a higher likelihood than nlme's, so its AIC is (slightly) lower
     assert fit2.aic <= ref["AIC"][0] + 1e-6
-    assert family["fit2c"].aic < fit2.aic     # "a very slight edge for fit2c"
+    assert family["fit2c"].aic < fit2.aic  # "a very slight edge for fit2c"

@@ -36,27 +36,42 @@ def _figure(obj):
 FIGURES = {
     "xqplot": lambda hs, fit: hk.xqplot(hs),
     "cluster_panels, 40 small panels": lambda hs, fit: hk.cluster_panels(
-        hs[hs["school"].isin(sorted(hs["school"].unique())[:40])], "ses", "mathach", "school",
-        col_wrap=5, panel_size=1.6),
+        hs[hs["school"].isin(sorted(hs["school"].unique())[:40])],
+        "ses",
+        "mathach",
+        "school",
+        col_wrap=5,
+        panel_size=1.6,
+    ),
     "cluster_panels, two large panels with a legend": lambda hs, fit: hk.cluster_panels(
-        hs, "ses", "mathach", "Sector", hue="Sex", col_wrap=2, panel_size=3.6),
+        hs, "ses", "mathach", "Sector", hue="Sex", col_wrap=2, panel_size=3.6
+    ),
     "beta_space with school labels": lambda hs, fit: hk.beta_space(
-        hk.lmlist("mathach ~ ses", hs, "school").coef.head(30), labels=True),
+        hk.lmlist("mathach ~ ses", hs, "school").coef.head(30), labels=True
+    ),
     "effect_plot in two panels": lambda hs, fit: hk.effect_plot(
         hk.wald(fit, pred=hk.pred_grid(ses=np.linspace(-2, 2, 5), Sector=hs["Sector"])).to_frame(se=2),
-        "ses", group="Sector", col="Sector"),
+        "ses",
+        group="Sector",
+        col="Sector",
+    ),
     "cluster_lines": lambda hs, fit: hk.cluster_lines(hs, "ses", "mathach", "school", col="Sector"),
     "view3d_static": lambda hs, fit: hk.view3d_static(hs, "ses", "Size", "mathach", hue="Sector"),
     "plot_shrinkage": lambda hs, fit: hk.plot_shrinkage(
-        hk.shrinkage_table(hk.lme("mathach ~ 1", hs)), center=12.6),
+        hk.shrinkage_table(hk.lme("mathach ~ 1", hs)), center=12.6
+    ),
     "plot_blue_blup": lambda hs, fit: hk.plot_blue_blup(
-        hk.blue_blup(fit), hk.up(hs, "school")["Sector"], G=fit.G),
+        hk.blue_blup(fit), hk.up(hs, "school")["Sector"], G=fit.G
+    ),
     "plot_design_ellipses": lambda hs, fit: hk.plot_design_ellipses(
-        [12, 2], [[16, 8], [8, 25]], 20, hk.expected_xtx(30)),
+        [12, 2], [[16, 8], [8, 25]], 20, hk.expected_xtx(30)
+    ),
     "influence_plot": lambda hs, fit: hk.influence_plot(
-        pd.DataFrame({"cooks_distance": np.linspace(0, 1, 40)}, index=range(1000, 1040)), n_label=3),
-    "qq_plot with labels": lambda hs, fit: hk.qq_plot(np.arange(20.0), labels=[str(i) for i in range(20)],
-                                                      n_label=3),
+        pd.DataFrame({"cooks_distance": np.linspace(0, 1, 40)}, index=range(1000, 1040)), n_label=3
+    ),
+    "qq_plot with labels": lambda hs, fit: hk.qq_plot(
+        np.arange(20.0), labels=[str(i) for i in range(20)], n_label=3
+    ),
     "scatter_matrix": lambda hs, fit: hk.scatter_matrix(hs.head(300), ["mathach", "ses", "Size", "PRACAD"]),
 }
 
@@ -71,7 +86,7 @@ def test_the_check_fails_on_small_text_and_on_a_figure_too_wide():
     fig, ax = plt.subplots(figsize=(5, 3))
     ax.tick_params(labelsize=7)
     assert shown_pt(fig) < hk.MIN_TEXT_PT
-    fig, ax = plt.subplots(figsize=(12, 3))   # 10-pt ticks, the figure shrunk to about half
+    fig, ax = plt.subplots(figsize=(12, 3))  # 10-pt ticks, the figure shrunk to about half
     ax.plot([0, 1], [0, 1])
     assert shown_pt(fig) < hk.MIN_TEXT_PT
 

@@ -115,8 +115,10 @@ def test_estimates_are_the_best_r_fits(key):
     fit, _ = _fit(key)
     best = _best(rec)
     # R reaches the optimum on all of these: a fit above R's fails here, rather than skipping
-    assert fit.loglik <= best["loglik"] + 1e-6, (f"{key}: our log-likelihood {fit.loglik} is above R's "
-                                                 f"{best['loglik']}: R stopped short, or the data are not R's")
+    assert fit.loglik <= best["loglik"] + 1e-6, (
+        f"{key}: our log-likelihood {fit.loglik} is above R's "
+        f"{best['loglik']}: R stopped short, or the data are not R's"
+    )
     names = list(fit.fixef.index)
     assert names == list(best["fixef"])
     fe = np.array([best["fixef"][k] for k in names])
@@ -139,8 +141,10 @@ def test_nlme_conventions(key):
     nl = rec["nlme"]
     assert fit.df.to_dict() == {k: int(v) for k, v in nl["df"].items()}
     assert fit.df_terms.to_dict() == {k: int(v) for k, v in nl["df_terms"].items()}
-    assert _nlme_at_optimum(rec, fit), (f"{key}: nlme's log-likelihood {nl['loglik']} is not ours, "
-                                        f"{fit.loglik}: nlme's conventions can be compared only at the same optimum")
+    assert _nlme_at_optimum(rec, fit), (
+        f"{key}: nlme's log-likelihood {nl['loglik']} is not ours, "
+        f"{fit.loglik}: nlme's conventions can be compared only at the same optimum"
+    )
     np.testing.assert_allclose(
         fit.vcov.to_numpy(),
         _mat(nl["vcov"]),

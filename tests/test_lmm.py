@@ -32,7 +32,9 @@ def _data(name, hs, hs1, hs2):
 def _fit(rec, hs, hs1, hs2):
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        fit = hk.lme(rec["fixed"], _data(rec["data"], hs, hs1, hs2), random=rec["random"], method=rec["method"])
+        fit = hk.lme(
+            rec["fixed"], _data(rec["data"], hs, hs1, hs2), random=rec["random"], method=rec["method"]
+        )
     return fit, caught
 
 
@@ -46,7 +48,9 @@ def _best_reference(rec):
 def _mat(m):
     rows = [m["rows"]] if isinstance(m["rows"], str) else list(m["rows"])
     cols = [m["cols"]] if isinstance(m["cols"], str) else list(m["cols"])
-    return pd.DataFrame(np.array(m["values"], dtype=float).reshape(len(rows), len(cols)), index=rows, columns=cols)
+    return pd.DataFrame(
+        np.array(m["values"], dtype=float).reshape(len(rows), len(cols)), index=rows, columns=cols
+    )
 
 
 FITS: dict[str, tuple] = {}
@@ -106,7 +110,7 @@ def test_estimates_agree_with_r(name, fits):
     G = _mat(best["G"]).to_numpy()
     sd = np.sqrt(np.diag(G))
     tol = 1e-3 * np.outer(sd, sd) + 1e-6
-    assert np.all(np.abs(fit.G.to_numpy() - G) <= tol), (fit.G.to_numpy() - G)
+    assert np.all(np.abs(fit.G.to_numpy() - G) <= tol), fit.G.to_numpy() - G
     assert fit.sigma == pytest.approx(best["sigma"], rel=1e-4)
     assert fit.loglik == pytest.approx(best["loglik"], abs=1e-3)
     # AIC and BIC as nlme computes them (lme4's REML BIC uses log(N), nlme's log(N - p))
@@ -114,7 +118,10 @@ def test_estimates_agree_with_r(name, fits):
     assert fit.aic == pytest.approx(-2 * best["loglik"] + 2 * fit.n_params, abs=2e-3)
     assert fit.bic == pytest.approx(-2 * best["loglik"] + np.log(n_eff) * fit.n_params, abs=2e-3)
     if rec["engine"] == "nlme" and abs(rec["loglik"] - fit.loglik) < 1e-3:
-        assert (fit.aic, fit.bic) == (pytest.approx(rec["aic"], abs=2e-3), pytest.approx(rec["bic"], abs=2e-3))
+        assert (fit.aic, fit.bic) == (
+            pytest.approx(rec["aic"], abs=2e-3),
+            pytest.approx(rec["bic"], abs=2e-3),
+        )
     assert (fit.nobs, fit.ngroups) == (best["nobs"], best["ngroups"])
 
 
@@ -163,8 +170,17 @@ def test_converges_where_nlme_fails(name, fits):
 def test_one_way_model_prints_the_notes_numbers(hs):
     fit = hk.lme("mathach ~ 1", hs, random="~ 1 | school", data_name="hs")
     text = str(fit.summary())
-    for printed in ["12985.94", "13002.71", "-6489.969", "2.836278", "6.296759", "12.60468", "0.4711941",
-                    "1937", "26.75049"]:
+    for printed in [
+        "12985.94",
+        "13002.71",
+        "-6489.969",
+        "2.836278",
+        "6.296759",
+        "12.60468",
+        "0.4711941",
+        "1937",
+        "26.75049",
+    ]:
         assert printed in text, printed
     assert "Number of Observations: 1977" in text and "Number of Groups: 40" in text
 
@@ -180,7 +196,9 @@ def test_intervals_match_nlme(fits):
     ref_re = _mat(rec["intervals"]["random"])
     np.testing.assert_allclose(iv["random"].to_numpy(), ref_re.to_numpy(), rtol=1e-3)
     sig = rec["intervals"]["sigma"]
-    np.testing.assert_allclose(iv["sigma"].to_numpy()[0], [sig["lower"], sig["est."], sig["upper"]], rtol=1e-3)
+    np.testing.assert_allclose(
+        iv["sigma"].to_numpy()[0], [sig["lower"], sig["est."], sig["upper"]], rtol=1e-3
+    )
 
 
 def test_fitted_residuals_and_predictions(hs):
@@ -195,8 +213,13 @@ def test_fitted_residuals_and_predictions(hs):
     # predictions on the data reproduce the fitted values at both levels
     np.testing.assert_allclose(fit.predict(hs, level=0), f0)
     np.testing.assert_allclose(fit.predict(hs, level=1), f1)
-    new = pd.DataFrame({"ses": [0.0, 1.0], "Sector": pd.Categorical(["Public", "Public"], ["Catholic", "Public"]),
-                        "school": [1317, 99999]})
+    new = pd.DataFrame(
+        {
+            "ses": [0.0, 1.0],
+            "Sector": pd.Categorical(["Public", "Public"], ["Catholic", "Public"]),
+            "school": [1317, 99999],
+        }
+    )
     p1 = fit.predict(new, level=1)
     assert np.isnan(p1.iloc[1]) and np.isfinite(p1.iloc[0])
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tools"))
 
-import notebook_audit as na  # noqa: E402
+import notebook_audit as na
 
 
 def test_raw_myst_counts_roles_directives_and_targets():
@@ -17,21 +17,30 @@ def test_raw_myst_counts_roles_directives_and_targets():
 
 
 def test_audit_notebook_counts_images_checks_and_myst():
-    nb = {"cells": [
-        {"cell_type": "markdown", "source": ["See {numref}`fig-a`."]},
-        {"cell_type": "code", "metadata": {"tags": ["remove-cell"]}, "outputs": []},
-        {"cell_type": "code", "metadata": {}, "outputs": [
-            {"output_type": "display_data", "data": {"image/png": "x", "text/plain": "<Figure>"}},
-            {"output_type": "display_data", "data": {"application/papermill.record/image/png": "x"}}]},
-    ]}
+    nb = {
+        "cells": [
+            {"cell_type": "markdown", "source": ["See {numref}`fig-a`."]},
+            {"cell_type": "code", "metadata": {"tags": ["remove-cell"]}, "outputs": []},
+            {
+                "cell_type": "code",
+                "metadata": {},
+                "outputs": [
+                    {"output_type": "display_data", "data": {"image/png": "x", "text/plain": "<Figure>"}},
+                    {"output_type": "display_data", "data": {"application/papermill.record/image/png": "x"}},
+                ],
+            },
+        ]
+    }
     assert na.audit_notebook(nb) == {"shown": 1, "raw_myst": 1, "check_cells": 1}
 
 
 def test_hidden_dependencies():
-    cells = [("import numpy as np\nref = np.ones(2)", True),        # hidden
-             ("def f(x):\n    return x + 1", False),
-             ("total = f(ref.sum())", False),                      # uses ref: defined only in a hidden cell
-             ("ref = 3\nprint(ref)", False)]                       # defines it itself: fine
+    cells = [
+        ("import numpy as np\nref = np.ones(2)", True),  # hidden
+        ("def f(x):\n    return x + 1", False),
+        ("total = f(ref.sum())", False),  # uses ref: defined only in a hidden cell
+        ("ref = 3\nprint(ref)", False),
+    ]  # defines it itself: fine
     assert na.hidden_dependencies(cells) == ["ref"]
     assert na.hidden_dependencies([("%matplotlib inline\nx = 1", False), ("x", False)]) == []
 
@@ -39,11 +48,35 @@ def test_hidden_dependencies():
 def test_solution_code_counts_as_hidden(tmp_path):
     """The student edition's notebooks leave gated solutions out: later cells must not need them."""
     page = tmp_path / "page.md"
-    page.write_text("\n".join([
-        "---", "jupytext:", "  text_representation:", "    extension: .md", "    format_name: myst",
-        "kernelspec:", "  display_name: Python 3", "  language: python", "  name: python3", "---", "",
-        "```{solution-start} ex-a", "```", "",
-        "```{code-cell} ipython3", "gap = 1.0", "```", "",
-        "```{solution-end}", "```", "",
-        "```{code-cell} ipython3", "print(gap)", "```", ""]))
+    page.write_text(
+        "\n".join(
+            [
+                "---",
+                "jupytext:",
+                "  text_representation:",
+                "    extension: .md",
+                "    format_name: myst",
+                "kernelspec:",
+                "  display_name: Python 3",
+                "  language: python",
+                "  name: python3",
+                "---",
+                "",
+                "```{solution-start} ex-a",
+                "```",
+                "",
+                "```{code-cell} ipython3",
+                "gap = 1.0",
+                "```",
+                "",
+                "```{solution-end}",
+                "```",
+                "",
+                "```{code-cell} ipython3",
+                "print(gap)",
+                "```",
+                "",
+            ]
+        )
+    )
     assert na.page_hidden_dependencies(page) == ["gap"]

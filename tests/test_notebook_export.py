@@ -9,7 +9,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "_ext"))
 
-import notebook_export as ne  # noqa: E402
+import notebook_export as ne
 
 CTX = {
     "docname": "labs/lab1_example1",
@@ -24,15 +24,23 @@ CTX = {
         ":ref:`ex-q2`": "Exercise 11.2",
         ":eq:`eq-gls`": "(7.1)",
     },
-    "labels": {"fig-a": "Figure 11.3", "fig-b": "Figure 11.4", "ex-q1": "Exercise 11.1",
-               "ex-q2": "Exercise 11.2", "eq-gls": "(7.1)", "tab-t": "Table 11.1"},
+    "labels": {
+        "fig-a": "Figure 11.3",
+        "fig-b": "Figure 11.4",
+        "ex-q1": "Exercise 11.1",
+        "ex-q2": "Exercise 11.2",
+        "eq-gls": "(7.1)",
+        "tab-t": "Table 11.1",
+    },
     "numbers": {"fig-a": "11.3", "fig-b": "11.4", "ex-q1": "11.1", "ex-q2": "11.2", "eq-gls": "7.1"},
     "titles": {"sec-fit": "Fitting the model", "chapters/02_hierarchical_data": "Hierarchical data"},
     "citations": {"monette2017": "Monette (2017)", "bryk1992": "Bryk and Raudenbush (1992)"},
     "citations_p": {"monette2017": "(Monette, 2017)", "bryk1992": "(Bryk and Raudenbush, 1992)"},
     "bibliography": {"monette2017": "Georges Monette. Mixed models with R. 2017."},
-    "exercises": [{"label": "ex-q1", "number": "11.1", "text": "Exercise 11.1", "title": ""},
-                  {"label": "ex-q2", "number": "11.2", "text": "Exercise 11.2", "title": ""}],
+    "exercises": [
+        {"label": "ex-q1", "number": "11.1", "text": "Exercise 11.1", "title": ""},
+        {"label": "ex-q2", "number": "11.2", "text": "Exercise 11.2", "title": ""},
+    ],
     "footnotes": {"levels": 1},
 }
 FULL = {**CTX, "edition": "full"}
@@ -45,10 +53,11 @@ def md(text: str, ctx: dict = FULL) -> str:
 
 # --------------------------------------------------------------------------- roles
 
+
 def test_glue_text_with_and_without_format():
     assert md("ICC {glue:text}`icc:.3f`, n = {glue:text}`n`.") == "ICC 0.180, n = 1977."
-    assert md("{glue}`name` schools") == "Catholic schools"          # quotes of a string's repr go
-    assert md("{glue:text}`icc:.1%`") == "18.0%"                     # not recorded: formatted like myst-nb
+    assert md("{glue}`name` schools") == "Catholic schools"  # quotes of a string's repr go
+    assert md("{glue:text}`icc:.1%`") == "18.0%"  # not recorded: formatted like myst-nb
 
 
 def test_glue_text_matches_myst_nb_formatting():
@@ -65,9 +74,11 @@ def test_unknown_glue_key_names_it():
 
 def test_cross_references_and_citations_as_the_book_shows_them():
     assert md("See {numref}`fig-a`.") == "See Figure 11.3."
-    assert md("As {cite:t}`monette2017` shows {cite}`bryk1992`.") == \
-        "As Monette (2017) shows (Bryk and Raudenbush, 1992)."
-    assert md("({doc}`02_hierarchical_data`)") == "(*Hierarchical data*)"   # a title: in italics
+    assert (
+        md("As {cite:t}`monette2017` shows {cite}`bryk1992`.")
+        == "As Monette (2017) shows (Bryk and Raudenbush, 1992)."
+    )
+    assert md("({doc}`02_hierarchical_data`)") == "(*Hierarchical data*)"  # a title: in italics
     assert md("exercise {ref}`ex-q2`") == "exercise Exercise 11.2"
     assert md("by {eq}`eq-gls`") == "by (7.1)"
 
@@ -112,23 +123,30 @@ def test_edition_is_required():
 
 # --------------------------------------------------------------------------- blocks
 
+
 def test_targets_are_removed():
     assert md("(sec-fit)=\n## Fitting the model") == "## Fitting the model"
 
 
 def test_note_and_admonition_become_block_quotes():
-    assert md(":::{note}\nOur value differs: {glue:text}`n`.\n:::") == \
-        "> **Note**\n>\n> Our value differs: 1977."
+    assert (
+        md(":::{note}\nOur value differs: {glue:text}`n`.\n:::")
+        == "> **Note**\n>\n> Our value differs: 1977."
+    )
     sas = "````{admonition} M1 (SAS)\n:class: dropdown\n\n```sas\nproc mixed;\n```\n````"
     assert md(sas) == "> **M1 (SAS)**\n>\n> ```sas\n> proc mixed;\n> ```"
 
 
 def test_exercise_and_solution_in_both_editions():
-    text = ("```{exercise}\n:label: ex-q1\n\nWhat is {numref}`fig-a`?\n```\n\n"
-            "```{solution} ex-q1\n:class: dropdown\n\nA scatterplot.\n```\n\nAfter.")
-    assert md(text) == ("> **Exercise 11.1**\n>\n> What is Figure 11.3?\n\n"
-                        "<details>\n<summary><b>Solution to Exercise 11.1</b></summary>\n\n"
-                        "A scatterplot.\n\n</details>\n\nAfter.")
+    text = (
+        "```{exercise}\n:label: ex-q1\n\nWhat is {numref}`fig-a`?\n```\n\n"
+        "```{solution} ex-q1\n:class: dropdown\n\nA scatterplot.\n```\n\nAfter."
+    )
+    assert md(text) == (
+        "> **Exercise 11.1**\n>\n> What is Figure 11.3?\n\n"
+        "<details>\n<summary><b>Solution to Exercise 11.1</b></summary>\n\n"
+        "A scatterplot.\n\n</details>\n\nAfter."
+    )
     assert md(text, STUDENT) == "> **Exercise 11.1**\n>\n> What is Figure 11.3?\n\nAfter."
 
 
@@ -138,18 +156,23 @@ def test_gated_exercise():
 
 
 def test_gated_solution_over_several_cells():
-    first, state = ne.convert_cell("Question done.\n\n```{solution-start} ex-q2\n:class: dropdown\n```\n"
-                                   "The correlations:", FULL)
+    first, state = ne.convert_cell(
+        "Question done.\n\n```{solution-start} ex-q2\n:class: dropdown\n```\nThe correlations:", FULL
+    )
     assert state == "ex-q2"
-    assert first == ("Question done.\n\n<details>\n<summary><b>Solution to Exercise 11.2</b></summary>\n\n"
-                     "The correlations:\n\n</details>")
+    assert first == (
+        "Question done.\n\n<details>\n<summary><b>Solution to Exercise 11.2</b></summary>\n\n"
+        "The correlations:\n\n</details>"
+    )
     middle, state = ne.convert_cell("They are small.", FULL, state)
     assert state == "ex-q2" and "Solution to Exercise 11.2 (continued)" in middle
     last, state = ne.convert_cell("Hence none.\n```{solution-end}\n```\n\n## Next", FULL, state)
     assert state is None and last.endswith("</details>\n\n## Next") and "Hence none." in last
-    for text, before in [("Question done.\n\n```{solution-start} ex-q2\n```\nThe correlations:", None),
-                         ("They are small.", "ex-q2"),
-                         ("Hence none.\n```{solution-end}\n```\n\n## Next", "ex-q2")]:
+    for text, before in [
+        ("Question done.\n\n```{solution-start} ex-q2\n```\nThe correlations:", None),
+        ("They are small.", "ex-q2"),
+        ("Hence none.\n```{solution-end}\n```\n\n## Next", "ex-q2"),
+    ]:
         out, _ = ne.convert_cell(text, STUDENT, before)
         assert "correlations" not in out and "small" not in out and "Hence" not in out
     assert ne.convert_cell("Hence none.\n```{solution-end}\n```\n\n## Next", STUDENT, "ex-q2")[0] == "## Next"
@@ -166,23 +189,40 @@ def test_labelled_equations_get_their_number():
 
 
 def test_footnotes_and_definition_lists():
-    assert md("Level-1 variables[^levels] are micro.\n\n[^levels]: Counted from the bottom.") == \
-        "Level-1 variables<sup>1</sup> are micro.\n\n<sup>1</sup> Counted from the bottom."
-    assert md("Consistent\n: It aims at the right target,\n  and closes in.") == \
-        "- **Consistent**: It aims at the right target,\n  and closes in."
+    assert (
+        md("Level-1 variables[^levels] are micro.\n\n[^levels]: Counted from the bottom.")
+        == "Level-1 variables<sup>1</sup> are micro.\n\n<sup>1</sup> Counted from the bottom."
+    )
+    assert (
+        md("Consistent\n: It aims at the right target,\n  and closes in.")
+        == "- **Consistent**: It aims at the right target,\n  and closes in."
+    )
     assert ne.page_footnotes(["a[^x] b[^y]", "c[^x]", "[^y]: def"]) == {"x": 1, "y": 2}
 
 
 # --------------------------------------------------------------------------- cells and notebooks
 
+
 def _code(source: str, outputs=(), **metadata) -> dict:
-    return {"cell_type": "code", "execution_count": 1, "metadata": metadata, "outputs": list(outputs),
-            "source": source}
+    return {
+        "cell_type": "code",
+        "execution_count": 1,
+        "metadata": metadata,
+        "outputs": list(outputs),
+        "source": source,
+    }
 
 
-PNG = {"output_type": "display_data", "metadata": {}, "data": {"image/png": "iVBOR", "text/plain": "<Figure>"}}
-GLUE_OUT = {"output_type": "display_data", "metadata": {"scrapbook": {"name": "n"}},
-            "data": {"application/papermill.record/text/plain": "1977"}}
+PNG = {
+    "output_type": "display_data",
+    "metadata": {},
+    "data": {"image/png": "iVBOR", "text/plain": "<Figure>"},
+}
+GLUE_OUT = {
+    "output_type": "display_data",
+    "metadata": {"scrapbook": {"name": "n"}},
+    "data": {"application/papermill.record/text/plain": "1977"},
+}
 
 
 def test_reader_cells_drop_checks_and_glue_records_and_caption_figures():
@@ -190,9 +230,23 @@ def test_reader_cells_drop_checks_and_glue_records_and_caption_figures():
         {"cell_type": "markdown", "metadata": {}, "source": "(top)=\n# Title"},
         _code("n = 1977\nglue('n', n)", [GLUE_OUT]),
         _code("check(n, 1977)", tags=["remove-cell"]),
-        _code("fig = plot()", [PNG], mystnb={"figure": {"name": "fig-a", "caption": "The data, n = {glue:text}`n`."}}),
-        _code("x", [{"output_type": "execute_result", "data": {"text/plain": "1"}, "metadata": {},
-                     "execution_count": 1}], tags=["remove-output"]),
+        _code(
+            "fig = plot()",
+            [PNG],
+            mystnb={"figure": {"name": "fig-a", "caption": "The data, n = {glue:text}`n`."}},
+        ),
+        _code(
+            "x",
+            [
+                {
+                    "output_type": "execute_result",
+                    "data": {"text/plain": "1"},
+                    "metadata": {},
+                    "execution_count": 1,
+                }
+            ],
+            tags=["remove-output"],
+        ),
     ]
     out = ne.reader_cells(cells, FULL)
     assert [c["cell_type"] for c in out] == ["markdown", "code", "code", "markdown", "code"]
@@ -213,8 +267,11 @@ def test_reader_cells_fold_or_drop_a_gated_solution():
     ]
     full = ne.reader_cells(cells, FULL)
     assert [c["cell_type"] for c in full] == ["markdown", "code", "code", "markdown", "markdown"]
-    assert all(c["metadata"]["jupyter"] == {"source_hidden": True, "outputs_hidden": True}
-               for c in full if c["cell_type"] == "code")
+    assert all(
+        c["metadata"]["jupyter"] == {"source_hidden": True, "outputs_hidden": True}
+        for c in full
+        if c["cell_type"] == "code"
+    )
     assert "<details>" in full[3]["source"] and "Figure 11.4" in full[3]["source"]
     assert full[4]["source"] == "Back to the text."
     student = ne.reader_cells(cells, STUDENT)
@@ -228,10 +285,15 @@ def test_unclosed_gated_solution_is_an_error():
 
 
 def test_reader_notebook_first_cell_title_and_references():
-    executed = {"nbformat": 4, "nbformat_minor": 5,
-                "metadata": {"jupytext": {}, "kernelspec": {"name": "python3"}},
-                "cells": [{"cell_type": "markdown", "metadata": {}, "source": "# Lab 1\n\nAs {cite:t}`monette2017`."},
-                          _code("1 + 1")]}
+    executed = {
+        "nbformat": 4,
+        "nbformat_minor": 5,
+        "metadata": {"jupytext": {}, "kernelspec": {"name": "python3"}},
+        "cells": [
+            {"cell_type": "markdown", "metadata": {}, "source": "# Lab 1\n\nAs {cite:t}`monette2017`."},
+            _code("1 + 1"),
+        ],
+    }
     nb = ne.reader_notebook(executed, FULL, ne.install_cell_source("0.1.0"))
     assert nb["cells"][0]["cell_type"] == "code" and "install-hlmkit" in nb["cells"][0]["metadata"]["tags"]
     assert nb["cells"][1]["source"] == "# 11. Lab 1\n\nAs Monette (2017)."
@@ -243,18 +305,52 @@ def test_reader_notebook_first_cell_title_and_references():
 
 
 def test_strip_solutions_removes_every_solution_and_autograder_test():
-    source = "\n".join([
-        "```{exercise}", ":label: ex-q1", "", "Why?", "```", "",
-        "```{solution} ex-q1", ":class: dropdown", "", "Because.", "```", "",
-        "```{solution-start} ex-q2", "```", "Compute:", "",
-        "```{code-cell} ipython3", "gap = 1.0", "```", "",
-        "```{code-cell} ipython3", "---", "tags: [remove-cell]", "autograde:", "  exercise: ex-q2", "---",
-        "assert gap > 0", "```", "",
-        "```{solution-end}", "```", "",
-        "```{code-cell} ipython3", "---", "tags: [remove-cell]", "autograde:", "  exercise: ex-q2", "---",
-        "assert gap == 1.0", "```", "",
-        "Next section.",
-    ])
+    source = "\n".join(
+        [
+            "```{exercise}",
+            ":label: ex-q1",
+            "",
+            "Why?",
+            "```",
+            "",
+            "```{solution} ex-q1",
+            ":class: dropdown",
+            "",
+            "Because.",
+            "```",
+            "",
+            "```{solution-start} ex-q2",
+            "```",
+            "Compute:",
+            "",
+            "```{code-cell} ipython3",
+            "gap = 1.0",
+            "```",
+            "",
+            "```{code-cell} ipython3",
+            "---",
+            "tags: [remove-cell]",
+            "autograde:",
+            "  exercise: ex-q2",
+            "---",
+            "assert gap > 0",
+            "```",
+            "",
+            "```{solution-end}",
+            "```",
+            "",
+            "```{code-cell} ipython3",
+            "---",
+            "tags: [remove-cell]",
+            "autograde:",
+            "  exercise: ex-q2",
+            "---",
+            "assert gap == 1.0",
+            "```",
+            "",
+            "Next section.",
+        ]
+    )
     out = ne.strip_solutions(source)
     assert "Why?" in out and "Next section." in out
     for gone in ("Because.", "Compute:", "gap = 1.0", "assert gap"):
@@ -272,10 +368,14 @@ def test_install_cell_stops_with_one_line_when_hlmkit_is_missing(tmp_path):
     from nbclient.exceptions import CellExecutionError
 
     nb = nbformat.v4.new_notebook()
-    nb.cells = [nbformat.v4.new_code_cell("import sys; sys.modules['hlmkit'] = None  # hide the installed hlmkit"),
-                nbformat.v4.new_code_cell(ne.install_cell_source("0.1.0")),
-                nbformat.v4.new_code_cell("print('not reached')")]
-    client = NotebookClient(nb, timeout=60, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}})
+    nb.cells = [
+        nbformat.v4.new_code_cell("import sys; sys.modules['hlmkit'] = None  # hide the installed hlmkit"),
+        nbformat.v4.new_code_cell(ne.install_cell_source("0.1.0")),
+        nbformat.v4.new_code_cell("print('not reached')"),
+    ]
+    client = NotebookClient(
+        nb, timeout=60, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}}
+    )
     with pytest.raises(CellExecutionError):
         client.execute()
     error = nb.cells[1].outputs[-1]
@@ -291,6 +391,8 @@ def test_install_cell_does_nothing_when_hlmkit_is_present(tmp_path):
 
     nb = nbformat.v4.new_notebook()
     nb.cells = [nbformat.v4.new_code_cell(ne.install_cell_source("0.1.0"))]
-    NotebookClient(nb, timeout=60, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}}).execute()
+    NotebookClient(
+        nb, timeout=60, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}}
+    ).execute()
     assert nb.cells[0].outputs == []
     assert nb.cells[0].source.splitlines()[0].startswith("# hlmkit, the book's Python package")

@@ -18,7 +18,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 
-PAGE = '''\
+PAGE = """\
 ---
 jupytext:
   text_representation:
@@ -106,9 +106,9 @@ ax.plot([0, 1], [2, 2]);
 
 ```{bibliography}
 ```
-'''
+"""
 
-CONF = '''\
+CONF = """\
 import sys
 sys.path.insert(0, {ext!r})
 extensions = ["myst_nb", "sphinx_exercise", "sphinxcontrib.bibtex", "citation_style", "notebook_export"]
@@ -123,7 +123,7 @@ exclude_patterns = ["_build"]
 html_theme = "basic"
 exercise_style = "solution_follow_exercise"
 hlmkit_notebooks_dir = {notebooks!r}
-'''
+"""
 
 BIB = "@book{monette2017, author={Monette, Georges}, title={Mixed Models with R}, year={2017}, publisher={York University}}\n"
 INDEX = "# Book\n\n```{toctree}\n:numbered:\n\npage\n```\n"
@@ -132,8 +132,21 @@ INDEX = "# Book\n\n```{toctree}\n:numbered:\n\npage\n```\n"
 def _build(src: Path, out: Path, edition: str) -> None:
     from sphinx.cmd.build import build_main
 
-    status = build_main(["-b", "html", "-W", "-q", "-T", "-D", f"hlmkit_edition={edition}", "-d", str(out / "doctrees"),
-                         str(src), str(out / "html")])
+    status = build_main(
+        [
+            "-b",
+            "html",
+            "-W",
+            "-q",
+            "-T",
+            "-D",
+            f"hlmkit_edition={edition}",
+            "-d",
+            str(out / "doctrees"),
+            str(src),
+            str(out / "html"),
+        ]
+    )
     assert status == 0, f"the {edition} edition did not build"
 
 
@@ -143,16 +156,24 @@ def built(tmp_path_factory) -> dict[str, Path]:
     src = root / "src"
     src.mkdir()
     notebooks = root / "notebooks"
-    (src / "conf.py").write_text(CONF.format(ext=str(ROOT / "_ext"), notebooks=str(notebooks),
-                                             cache=str(root / "jupyter_cache")))
+    (src / "conf.py").write_text(
+        CONF.format(ext=str(ROOT / "_ext"), notebooks=str(notebooks), cache=str(root / "jupyter_cache"))
+    )
     (src / "refs.bib").write_text(BIB)
     (src / "index.md").write_text(INDEX)
     (src / "page.md").write_text(textwrap.dedent(PAGE))
     with pytest.MonkeyPatch.context() as mp:
-        mp.delenv("MPLBACKEND", raising=False)  # the kernels must draw inline, as in the book (make test sets Agg)
+        mp.delenv(
+            "MPLBACKEND", raising=False
+        )  # the kernels must draw inline, as in the book (make test sets Agg)
         _build(src, root / "full", "full")
         _build(src, root / "student", "student")
-    return {"root": root, "notebooks": notebooks, "full": root / "full" / "html", "student": root / "student" / "html"}
+    return {
+        "root": root,
+        "notebooks": notebooks,
+        "full": root / "full" / "html",
+        "student": root / "student" / "html",
+    }
 
 
 def _images(nb: dict) -> int:

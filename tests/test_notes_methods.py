@@ -52,7 +52,7 @@ def _check_lm(fit, r: dict) -> None:
     assert np.sqrt(fit.scale) == pytest.approx(r["sigma"], rel=1e-10)
     assert fit.df_resid == r["df_resid"]
     assert fit.rsquared == pytest.approx(r["r_squared"], rel=1e-9)
-    V = _mat(r["vcov"]).loc[names, names].to_numpy()   # entries that are 0 in theory differ by rounding
+    V = _mat(r["vcov"]).loc[names, names].to_numpy()  # entries that are 0 in theory differ by rounding
     np.testing.assert_allclose(fit.cov_params().loc[names, names], V, rtol=1e-9, atol=1e-12 * np.abs(V).max())
 
 
@@ -67,7 +67,9 @@ def test_pooled_ols_matches_r(hs):
     _check_lm(fit, r)
     assert fit.rsquared_adj == pytest.approx(r["adj_r_squared"], rel=1e-9)
     assert fit.fvalue == pytest.approx(r["fstatistic"]["value"], rel=1e-9)
-    np.testing.assert_allclose(np.quantile(fit.resid, [0, 0.25, 0.5, 0.75, 1]), r["resid_quantiles"], rtol=1e-9)
+    np.testing.assert_allclose(
+        np.quantile(fit.resid, [0, 0.25, 0.5, 0.75, 1]), r["resid_quantiles"], rtol=1e-9
+    )
 
 
 def test_pooled_summary_prints_as_r_does(hs):
@@ -102,8 +104,11 @@ def _sector_L(lm1, ddu) -> pd.DataFrame:
     avg = np.vstack([ind, 1 - ind])
     avg = avg / avg.sum(axis=1, keepdims=True)
     zero = np.zeros_like(avg)
-    return pd.DataFrame(np.block([[avg, zero], [zero, avg]]), columns=lm1.params.index,
-                        index=["Cath Int", "Pub Int", "Cath Slope", "Pub Slope"])
+    return pd.DataFrame(
+        np.block([[avg, zero], [zero, avg]]),
+        columns=lm1.params.index,
+        index=["Cath Int", "Pub Int", "Cath Slope", "Pub Slope"],
+    )
 
 
 def test_fixed_effects_lines_and_sector_averages_match_r(hs, ddu):
@@ -113,9 +118,13 @@ def test_fixed_effects_lines_and_sector_averages_match_r(hs, ddu):
     np.testing.assert_allclose(lm1.params, r["coef"], rtol=1e-9)
     assert lm1.df_resid == r["df_resid"]
     L = _sector_L(lm1, ddu)
-    for key, Lh in [("sector_means", L),
-                    ("sector_difference", pd.DataFrame([[-1, 1, 0, 0], [0, 0, -1, 1]], index=["Int", "Slope"],
-                                                       columns=L.index) @ L)]:
+    for key, Lh in [
+        ("sector_means", L),
+        (
+            "sector_difference",
+            pd.DataFrame([[-1, 1, 0, 0], [0, 0, -1, 1]], index=["Int", "Slope"], columns=L.index) @ L,
+        ),
+    ]:
         w = hk.wald(lm1, Lh)
         rr = r[key]
         np.testing.assert_allclose(w.estimates["estimate"], rr["estimate"], rtol=1e-9)
@@ -180,7 +189,7 @@ def test_mlm_coefficients_and_standard_errors_match_r(lm_mult):
 def test_mlm_vcov_has_rs_names_and_values(lm_mult):
     V = _mat(REF["two_stage"]["vcov"])
     got = lm_mult.cov_params()
-    assert list(got.index) == list(V.index)                  # "(Intercept):SectorPublic", "ses:(Intercept)", ...
+    assert list(got.index) == list(V.index)  # "(Intercept):SectorPublic", "ses:(Intercept)", ...
     np.testing.assert_allclose(got, V, rtol=1e-9)
 
 

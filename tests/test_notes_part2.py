@@ -25,7 +25,8 @@ def hs_sid():
     hs = hk.load_hs()
     hs["Sex.comp"] = hk.capply(hs["Sex"] == "Female", hs["school"], "mean")
     hs["Sex.cat"] = pd.Categorical(
-        np.select([hs["Sex.comp"] == 1, hs["Sex.comp"] == 0], ["Girls", "Boys"], default="Coed"))
+        np.select([hs["Sex.comp"] == 1, hs["Sex.comp"] == 0], ["Girls", "Boys"], default="Coed")
+    )
     label = hs["Sector"].astype(str).str[0] + hs["school"].astype(str) + hs["Sex.cat"].astype(str).str[0]
     hs["sid"] = hk.reorder(label, hs["ses"] + 1000 * (hs["Sector"] == "Catholic"))
     return hs
@@ -50,10 +51,12 @@ def test_oneway_on_sid_matches_nlme(oneway):
     assert oneway.aic == pytest.approx(ONEWAY["aic"], abs=1e-5)
     assert oneway.bic == pytest.approx(ONEWAY["bic"], abs=1e-5)
     assert list(oneway.ranef.index) == ONEWAY["levels"]
-    np.testing.assert_allclose(oneway.ranef["(Intercept)"], np.asarray(ONEWAY["ranef"]["values"])[:, 0],
-                               atol=1e-6)
-    np.testing.assert_allclose(oneway.coef["(Intercept)"], np.asarray(ONEWAY["coef"]["values"])[:, 0],
-                               atol=1e-6)
+    np.testing.assert_allclose(
+        oneway.ranef["(Intercept)"], np.asarray(ONEWAY["ranef"]["values"])[:, 0], atol=1e-6
+    )
+    np.testing.assert_allclose(
+        oneway.coef["(Intercept)"], np.asarray(ONEWAY["coef"]["values"])[:, 0], atol=1e-6
+    )
 
 
 def test_oneway_printout_of_the_notes(oneway):
@@ -108,14 +111,25 @@ def test_school_table_of_the_notes(hs_sid, oneway):
 
 def test_ladder_of_models_matches_nlme(hs_sid):
     """The 'from the simple to the complex' table (chapter 8), fitted on hs."""
-    for key in ["hs_oneway", "hs_means_outcomes", "hs_ancova", "hs_random_coef", "hs_slopes_outcomes",
-                "hs_nonrandom_slopes", "hs_parallel_slopes", "hs_ctx_cwg", "hs_ctx_raw", "hs_ctx_sector"]:
+    for key in [
+        "hs_oneway",
+        "hs_means_outcomes",
+        "hs_ancova",
+        "hs_random_coef",
+        "hs_slopes_outcomes",
+        "hs_nonrandom_slopes",
+        "hs_parallel_slopes",
+        "hs_ctx_cwg",
+        "hs_ctx_raw",
+        "hs_ctx_sector",
+    ]:
         r = LME[key]
         fit = hk.lme(r["fixed"], hs_sid, random=r["random"])
         assert fit.converged and not fit.boundary, key
         assert fit.loglik == pytest.approx(r["loglik"], abs=1e-3), key
-        np.testing.assert_allclose(fit.fixef.to_numpy(), [r["fixef"][k] for k in fit.fixef.index], rtol=1e-4,
-                                   err_msg=key)
+        np.testing.assert_allclose(
+            fit.fixef.to_numpy(), [r["fixef"][k] for k in fit.fixef.index], rtol=1e-4, err_msg=key
+        )
 
 
 def test_gls_formula_reproduces_lme(hs_sid):
@@ -124,8 +138,12 @@ def test_gls_formula_reproduces_lme(hs_sid):
     X, Z, y = fit.X.to_numpy(), fit.Z.to_numpy(), fit.y.to_numpy()
     school = fit.group_values.to_numpy()
     G, s2 = fit.G.to_numpy(), fit.sigma**2
-    Vinv = block_diag(*[np.linalg.inv(Z[school == j] @ G @ Z[school == j].T + s2 * np.eye((school == j).sum()))
-                        for j in fit.groups])
+    Vinv = block_diag(
+        *[
+            np.linalg.inv(Z[school == j] @ G @ Z[school == j].T + s2 * np.eye((school == j).sum()))
+            for j in fit.groups
+        ]
+    )
     XtVX = X.T @ Vinv @ X
     np.testing.assert_allclose(np.linalg.solve(XtVX, X.T @ Vinv @ y), fit.fixef, rtol=1e-8)
     np.testing.assert_allclose(np.linalg.inv(XtVX), fit.vcov, rtol=1e-7, atol=1e-12)

@@ -6,14 +6,14 @@ import matplotlib
 
 matplotlib.use("Agg")
 
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
-import pytest  # noqa: E402
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+import pytest
 
-import hlmkit as hk  # noqa: E402
-from hlmkit.book import r_reference  # noqa: E402
-from hlmkit.plots import _layout, ppoints  # noqa: E402
+import hlmkit as hk
+from hlmkit.book import r_reference
+from hlmkit.plots import _layout, ppoints
 
 REF = r_reference("ch02")
 
@@ -44,14 +44,17 @@ def bar_heights(ax: plt.Axes) -> list[float]:
 
 @pytest.fixture
 def toy() -> pd.DataFrame:
-    return pd.DataFrame({
-        "x": [3.0, np.nan, 1.0, np.inf, 2.0, -np.inf, 5.0, np.nan, 4.0, 0.5, 7.0, 6.0],
-        "n": np.arange(12),
-        "flag": [True, False] * 6,
-        "f": pd.Categorical(["b", "a", None, "b", "b", "a", "b", None, "a", "b", "b", "b"],
-                            categories=["a", "b", "never"]),
-        "t": ["q", "p", "q", None, "q", "r", "q", "p", "q", "q", "p", "q"],
-    })
+    return pd.DataFrame(
+        {
+            "x": [3.0, np.nan, 1.0, np.inf, 2.0, -np.inf, 5.0, np.nan, 4.0, 0.5, 7.0, 6.0],
+            "n": np.arange(12),
+            "flag": [True, False] * 6,
+            "f": pd.Categorical(
+                ["b", "a", None, "b", "b", "a", "b", None, "a", "b", "b", "b"], categories=["a", "b", "never"]
+            ),
+            "t": ["q", "p", "q", None, "q", "r", "q", "p", "q", "q", "p", "q"],
+        }
+    )
 
 
 # ------------------------------------------------------------------------------------------
@@ -70,8 +73,20 @@ def test_ppoints_empty():
 
 @pytest.mark.parametrize(
     "k, shape",
-    [(1, (1, 1)), (2, (1, 2)), (3, (2, 2)), (4, (2, 2)), (5, (2, 3)), (6, (2, 3)), (7, (3, 3)),
-     (9, (3, 3)), (10, (3, 4)), (12, (3, 4)), (13, (4, 4)), (17, (5, 4))],
+    [
+        (1, (1, 1)),
+        (2, (1, 2)),
+        (3, (2, 2)),
+        (4, (2, 2)),
+        (5, (2, 3)),
+        (6, (2, 3)),
+        (7, (3, 3)),
+        (9, (3, 3)),
+        (10, (3, 4)),
+        (12, (3, 4)),
+        (13, (4, 4)),
+        (17, (5, 4)),
+    ],
 )
 def test_layout_follows_spida2(k, shape):
     assert _layout(k) == shape
@@ -142,12 +157,11 @@ def test_normal_quantiles_match_r():
     ax = hk.xqplot(df, ptype="normal").axes[0]
     np.testing.assert_allclose(ax.lines[0].get_xdata(), REF["qnorm_ppoints12"], rtol=1e-10)
     np.testing.assert_allclose(ax.lines[0].get_ydata(), np.arange(12.0))
-    assert ax.get_xlabel() == "Normal quantile for 12 obs."
+    assert ax.get_xlabel() == "Normal quantile\n(12 obs.)"
 
 
 def test_logical_and_nullable_columns_are_numeric():
-    df = pd.DataFrame({"b": [True, False, True, True],
-                       "i": pd.array([1, None, 3, 4], dtype="Int64")})
+    df = pd.DataFrame({"b": [True, False, True, True], "i": pd.array([1, None, 3, 4], dtype="Int64")})
     fig = hk.xqplot(df)
     b_ax, i_ax = fig.axes
     assert kind(b_ax) == "logical"

@@ -7,15 +7,15 @@ import matplotlib
 
 matplotlib.use("Agg")
 
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
-import pytest  # noqa: E402
-from matplotlib.colors import to_rgba  # noqa: E402
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+import pytest
+from matplotlib.colors import to_rgba
 
-import hlmkit as hk  # noqa: E402
-from hlmkit.ellipses import conf_ellipse, line_L  # noqa: E402
-from hlmkit.plots import coef_lines, conf_ellipses, data_space, group_colors, mark_origin  # noqa: E402
+import hlmkit as hk
+from hlmkit.ellipses import conf_ellipse, line_L
+from hlmkit.plots import coef_lines, conf_ellipses, data_space, group_colors, mark_origin
 
 
 @pytest.fixture(scope="module")
@@ -100,7 +100,7 @@ def test_coef_lines_draws_each_line_over_its_range(lcoefs, sector, hs, ax):
 
 
 def test_coef_lines_aligns_a_series_hue_by_index(lcoefs, sector, ax):
-    shuffled = sector.sample(frac=1, random_state=3)          # same values, another order
+    shuffled = sector.sample(frac=1, random_state=3)  # same values, another order
     lines = coef_lines(ax, lcoefs, x_range=(-1, 1), hue=shuffled, colors={"Catholic": "k", "Public": "r"})
     for line, school in zip(lines, lcoefs.index):
         assert _same_color(line.get_color(), "k" if sector[school] == "Catholic" else "r")
@@ -110,7 +110,7 @@ def test_coef_lines_default_range_labels_and_missing_rows(ax):
     ax.set_xlim(0, 4)
     coefs = pd.DataFrame({"(Intercept)": [1.0, np.nan, 0.0], "x": [2.0, 1.0, -1.0]}, index=["a", "b", "c"])
     lines = coef_lines(ax, coefs, hue=["g", "g", "h"], labels=True)
-    assert len(lines) == 2                                     # the NaN row is skipped
+    assert len(lines) == 2  # the NaN row is skipped
     np.testing.assert_allclose(lines[0].get_ydata(), [1.0, 9.0])
     assert lines[1].get_label() == "h"
     with pytest.raises(KeyError, match="no range for rows"):
@@ -151,7 +151,8 @@ def test_shadow_ellipses_are_smaller(hs, ax):
     small = conf_ellipses(ax, fit, L, kind="shadow", center=False, labels=False)["d"].get_xydata()
     assert np.ptp(small[:, 0]) < np.ptp(big[:, 0])
     assert np.ptp(small[:, 1]) / np.ptp(big[:, 1]) == pytest.approx(
-        hk.ellipse_radius(0.95, "shadow", 1973) / hk.ellipse_radius(0.95, "coverage", 1973), rel=1e-3)
+        hk.ellipse_radius(0.95, "shadow", 1973) / hk.ellipse_radius(0.95, "coverage", 1973), rel=1e-3
+    )
 
 
 def test_mark_origin(ax):
@@ -169,14 +170,16 @@ def test_mark_origin(ax):
 
 def test_beta_space_groups_colours_and_labels(lcoefs, sector):
     shuffled = sector.sample(frac=1, random_state=5)
-    ax = hk.beta_space(lcoefs, hue=shuffled, colors={"Public": "r"}, ellipse_radius=None,
-                       xlabel="intercept", ylabel="slope")
+    ax = hk.beta_space(
+        lcoefs, hue=shuffled, colors={"Public": "r"}, ellipse_radius=None, xlabel="intercept", ylabel="slope"
+    )
     try:
         assert (ax.get_xlabel(), ax.get_ylabel()) == ("intercept", "slope")
         pub = ax.collections[1]
         assert _same_color(pub.get_facecolor()[0][:3], "r")
-        np.testing.assert_allclose(np.sort(pub.get_offsets()[:, 1]),
-                                   np.sort(lcoefs.loc[sector == "Public", "ses"].to_numpy()))
+        np.testing.assert_allclose(
+            np.sort(pub.get_offsets()[:, 1]), np.sort(lcoefs.loc[sector == "Public", "ses"].to_numpy())
+        )
         assert [t.get_text() for t in ax.get_legend().get_texts()] == ["Catholic", "Public"]
     finally:
         plt.close(ax.figure)
@@ -185,7 +188,7 @@ def test_beta_space_groups_colours_and_labels(lcoefs, sector):
 def test_beta_space_data_ellipses_and_errors(lcoefs):
     ax = hk.beta_space(lcoefs, ellipse_radius=1)
     try:
-        assert len(ax.lines) == 1                                         # one group, one data ellipse
+        assert len(ax.lines) == 1  # one group, one data ellipse
         with pytest.raises(KeyError, match="'slope'"):
             hk.beta_space(lcoefs, y="slope", ax=ax)
         with pytest.raises(KeyError, match="no value for rows"):
@@ -201,8 +204,9 @@ def test_beta_space_data_ellipses_and_errors(lcoefs):
 
 def test_cluster_panels_draws_each_school_ols_line(hs, lcoefs):
     order = list(lcoefs.index[::-1])
-    fig = hk.cluster_panels(hs, "ses", "mathach", "school", order=order, title=lambda s: f"S{s}",
-                            col_wrap=5, line_color="k")
+    fig = hk.cluster_panels(
+        hs, "ses", "mathach", "school", order=order, title=lambda s: f"S{s}", col_wrap=5, line_color="k"
+    )
     try:
         visible = [ax for ax in fig.axes if ax.get_visible()]
         assert len(visible) == len(order)
@@ -218,11 +222,12 @@ def test_cluster_panels_draws_each_school_ols_line(hs, lcoefs):
 
 
 def test_cluster_panels_with_hue_draws_a_line_per_group(hs):
-    fig = hk.cluster_panels(hs, "ses", "mathach", "Sector", hue="Sex", colors={"Male": "g"}, col_wrap=2,
-                            panel_size=3)
+    fig = hk.cluster_panels(
+        hs, "ses", "mathach", "Sector", hue="Sex", colors={"Male": "g"}, col_wrap=2, panel_size=3
+    )
     try:
         ax = fig.axes[0]
-        assert len(ax.lines) == 2                                          # girls and boys
+        assert len(ax.lines) == 2  # girls and boys
         assert _same_color(ax.lines[1].get_color(), "g")
         assert ax.get_title() == "Catholic"
         assert fig.legends and [t.get_text() for t in fig.legends[0].get_texts()] == ["Female", "Male"]
@@ -241,8 +246,15 @@ def test_cluster_panels_missing_column(hs):
 
 
 def test_view3d_static(hs):
-    ax = hk.view3d_static(hs, "ses", "Size", "mathach", hue="Sector", surfaces=[(lambda x, y: 10 + x + 0 * y, "0.3")],
-                          ellipsoids=[([0, 1000, 12], np.diag([1.0, 1e4, 4.0]), 1.0, "k")])
+    ax = hk.view3d_static(
+        hs,
+        "ses",
+        "Size",
+        "mathach",
+        hue="Sector",
+        surfaces=[(lambda x, y: 10 + x + 0 * y, "0.3")],
+        ellipsoids=[([0, 1000, 12], np.diag([1.0, 1e4, 4.0]), 1.0, "k")],
+    )
     try:
         assert (ax.get_xlabel(), ax.get_ylabel(), ax.get_zlabel()) == ("ses", "Size", "mathach")
         assert [t.get_text() for t in ax.get_legend().get_texts()] == ["Catholic", "Public"]

@@ -35,15 +35,17 @@ from hlmkit.formula import ModelFrame, parse_formula
 
 _rng = np.random.default_rng(20240521)
 _N = 48
-FORMULA_DATA = pd.DataFrame({
-    "y": _rng.normal(size=_N),
-    "x1": _rng.normal(size=_N),
-    "x2": _rng.normal(size=_N),
-    # every level present, cells crossed unevenly
-    "f": pd.Categorical(np.resize(["a", "b", "c"], _N)[_rng.permutation(_N)]),
-    "g": pd.Categorical(np.resize(["u", "v"], _N)[_rng.permutation(_N)]),
-    "h": pd.Categorical(np.resize(["p", "q", "r", "s"], _N)[_rng.permutation(_N)]),
-})
+FORMULA_DATA = pd.DataFrame(
+    {
+        "y": _rng.normal(size=_N),
+        "x1": _rng.normal(size=_N),
+        "x2": _rng.normal(size=_N),
+        # every level present, cells crossed unevenly
+        "f": pd.Categorical(np.resize(["a", "b", "c"], _N)[_rng.permutation(_N)]),
+        "g": pd.Categorical(np.resize(["u", "v"], _N)[_rng.permutation(_N)]),
+        "h": pd.Categorical(np.resize(["p", "q", "r", "s"], _N)[_rng.permutation(_N)]),
+    }
+)
 VARIABLES = ["x1", "x2", "f", "g", "h"]
 
 
@@ -98,7 +100,9 @@ def test_formula_survives_a_round_trip_through_its_term_labels(formula):
     parsed = parse_formula(formula)
     again = _deparse(parsed)
     reparsed = parse_formula(again)
-    assert [set(t.split(":")) for t in reparsed.term_labels] == [set(t.split(":")) for t in parsed.term_labels]
+    assert [set(t.split(":")) for t in reparsed.term_labels] == [
+        set(t.split(":")) for t in parsed.term_labels
+    ]
     assert reparsed.intercept == parsed.intercept
     twice = _deparse(reparsed)
     assert _deparse(parse_formula(twice)) == twice, "the round trip does not settle after two rounds"
@@ -126,8 +130,11 @@ def test_the_formula_strategy_reaches_every_kind_of_term():
 
 # models whose REML and ML fits on hs are inside the parameter space (a boundary fit's estimates
 # are determined less tightly than the tolerances below)
-MODELS = [("mathach ~ ses + Sector", "~ 1 + ses | school"), ("mathach ~ Sector + Minority", "~ 1 + Minority | school"),
-          ("mathach ~ ses + Sex", "~ 1 | school")]
+MODELS = [
+    ("mathach ~ ses + Sector", "~ 1 + ses | school"),
+    ("mathach ~ Sector + Minority", "~ 1 + Minority | school"),
+    ("mathach ~ ses + Sex", "~ 1 | school"),
+]
 
 
 @pytest.fixture(scope="module")
@@ -143,13 +150,18 @@ def _fit(fixed, data, random, method="REML"):
 
 @pytest.fixture(scope="module")
 def base_fits(small_hs):
-    return {(k, method): _fit(fixed, small_hs, random, method)
-            for k, (fixed, random) in enumerate(MODELS) for method in ("REML", "ML")}
+    return {
+        (k, method): _fit(fixed, small_hs, random, method)
+        for k, (fixed, random) in enumerate(MODELS)
+        for method in ("REML", "ML")
+    }
 
 
 def _assert_same_fit(a, b, what):
     se = np.sqrt(np.diag(a.vcov.to_numpy()))
-    assert np.all(np.abs(a.fixef.to_numpy() - b.fixef.to_numpy()) <= 1e-6 * np.maximum(np.abs(a.fixef), se)), what
+    assert np.all(
+        np.abs(a.fixef.to_numpy() - b.fixef.to_numpy()) <= 1e-6 * np.maximum(np.abs(a.fixef), se)
+    ), what
     assert b.sigma == pytest.approx(a.sigma, rel=1e-6), what
     sd = np.sqrt(np.diag(a.G.to_numpy()))
     assert np.all(np.abs(a.G.to_numpy() - b.G.to_numpy()) <= 1e-5 * np.outer(sd, sd)), what
@@ -157,8 +169,11 @@ def _assert_same_fit(a, b, what):
 
 
 @settings(max_examples=20, deadline=None)
-@given(seed=st.integers(0, 2**32 - 1), model=st.sampled_from(range(len(MODELS))),
-       method=st.sampled_from(["REML", "ML"]))
+@given(
+    seed=st.integers(0, 2**32 - 1),
+    model=st.sampled_from(range(len(MODELS))),
+    method=st.sampled_from(["REML", "ML"]),
+)
 def test_lme_does_not_depend_on_the_row_order(small_hs, base_fits, seed, model, method):
     fixed, random = MODELS[model]
     order = np.random.default_rng(seed).permutation(len(small_hs))
@@ -175,8 +190,12 @@ _scales = st.floats(0.001, 1000.0).flatmap(lambda m: st.sampled_from([m, -m]))
 
 
 @settings(max_examples=25, deadline=None)
-@given(a=st.floats(-1e4, 1e4), b=_scales, model=st.sampled_from(range(len(MODELS))),
-       method=st.sampled_from(["REML", "ML"]))
+@given(
+    a=st.floats(-1e4, 1e4),
+    b=_scales,
+    model=st.sampled_from(range(len(MODELS))),
+    method=st.sampled_from(["REML", "ML"]),
+)
 def test_lme_follows_a_linear_change_of_the_response(small_hs, base_fits, a, b, model, method):
     fixed, random = MODELS[model]
     data = small_hs.assign(mathach=a + b * small_hs["mathach"])
@@ -186,12 +205,15 @@ def test_lme_follows_a_linear_change_of_the_response(small_hs, base_fits, a, b, 
     expected = b * base.fixef
     expected["(Intercept)"] += a
     se = abs(b) * np.sqrt(np.diag(base.vcov.to_numpy()))
-    assert np.all(np.abs(new.fixef - expected) <= 1e-6 * np.maximum(np.abs(expected), se) + 1e-9 * abs(a)), what
+    assert np.all(np.abs(new.fixef - expected) <= 1e-6 * np.maximum(np.abs(expected), se) + 1e-9 * abs(a)), (
+        what
+    )
     assert new.sigma == pytest.approx(abs(b) * base.sigma, rel=1e-6), what
     sd = np.sqrt(np.diag(base.G.to_numpy())) * abs(b)
     assert np.all(np.abs(new.G.to_numpy() - b**2 * base.G.to_numpy()) <= 1e-5 * np.outer(sd, sd)), what
-    np.testing.assert_allclose(new.ranef.to_numpy(), b * base.ranef.to_numpy(), rtol=0,
-                               atol=1e-5 * abs(b) * base.sigma)
+    np.testing.assert_allclose(
+        new.ranef.to_numpy(), b * base.ranef.to_numpy(), rtol=0, atol=1e-5 * abs(b) * base.sigma
+    )
     shift = -(base.nobs - (len(base.fixef) if method == "REML" else 0)) * math.log(abs(b))
     assert new.loglik == pytest.approx(base.loglik + shift, abs=1e-6), what
 
@@ -227,11 +249,15 @@ def deviance_fits(hs):
     few = hs[hs["school"].isin([1317, 2208, 4292, 5640, 8627])]  # 5 schools: V is 270 x 270
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", hk.BoundaryFitWarning)  # the deviance is defined there too
-        return {method: hk.lme("mathach ~ ses * Sector", few, random="~ 1 + ses | school", method=method)
-                for method in ("REML", "ML")}
+        return {
+            method: hk.lme("mathach ~ ses * Sector", few, random="~ 1 + ses | school", method=method)
+            for method in ("REML", "ML")
+        }
 
 
-_thetas = st.lists(st.tuples(st.floats(0.0, 3.0), st.floats(-3.0, 3.0), st.floats(0.0, 3.0)), min_size=1, max_size=6)
+_thetas = st.lists(
+    st.tuples(st.floats(0.0, 3.0), st.floats(-3.0, 3.0), st.floats(0.0, 3.0)), min_size=1, max_size=6
+)
 
 
 @settings(max_examples=25, deadline=None)

@@ -20,8 +20,9 @@ LME = r_reference("lme_models")
 def _frame(m):
     rows = m["rows"] if isinstance(m["rows"], list) else [m["rows"]]
     cols = m["cols"] if isinstance(m["cols"], list) else [m["cols"]]
-    return pd.DataFrame(np.asarray(m["values"], dtype=float).reshape(len(rows), len(cols)), index=rows,
-                        columns=cols)
+    return pd.DataFrame(
+        np.asarray(m["values"], dtype=float).reshape(len(rows), len(cols)), index=rows, columns=cols
+    )
 
 
 @pytest.fixture(scope="module")
@@ -108,8 +109,9 @@ def test_weighted_coding_intercepts_match_R(hs_sid):
             assert b[0] == pytest.approx(N2["coded_intercepts"]["contr_sum"], rel=1e-10)
 
 
-@pytest.mark.parametrize("weights, match", [([1.0], "two levels"), ([1.0, -2.0], "positive"),
-                                            ([1.0, np.nan], "finite")])
+@pytest.mark.parametrize(
+    "weights, match", [([1.0], "two levels"), ([1.0, -2.0], "positive"), ([1.0, np.nan], "finite")]
+)
 def test_weighted_coding_bad_input(weights, match):
     with pytest.raises(ValueError, match=match):
         hk.weighted_coding(weights)
@@ -148,8 +150,13 @@ def test_blup_from_blue_with_R_components_gives_R_ranef():
     ref = N2["oneway_sid"]
     g00, s2, gamma = ref["G"]["values"][0][0], ref["sigma"] ** 2, ref["fixef"]["(Intercept)"]
     st = pd.DataFrame(N2["sid_table"]).set_index("sid")
-    ours = pd.Series([hk.blup_from_blue([gamma], [[g00]], s2, [[n]], [mean]).estimate[0] - gamma
-                      for n, mean in zip(st["n"], st["mathach.ols"])], index=st.index)
+    ours = pd.Series(
+        [
+            hk.blup_from_blue([gamma], [[g00]], s2, [[n]], [mean]).estimate[0] - gamma
+            for n, mean in zip(st["n"], st["mathach.ols"])
+        ],
+        index=st.index,
+    )
     re = _frame(ref["ranef"])["(Intercept)"]
     np.testing.assert_allclose(ours, re.loc[st.index], rtol=1e-9, atol=1e-9)
 
@@ -158,8 +165,9 @@ def test_shrinkage_table_with_a_covariate(hs_sid):
     fit = hk.lme("mathach ~ ses", hs_sid, random="~ 1 | school")
     tab = hk.shrinkage_table(fit)
     np.testing.assert_allclose(tab["u_blup"], fit.ranef["(Intercept)"], rtol=1e-9, atol=1e-10)
-    np.testing.assert_allclose(tab["blup"], fit.fitted(1).groupby(fit.group_values).mean().loc[tab.index],
-                               rtol=1e-10)
+    np.testing.assert_allclose(
+        tab["blup"], fit.fitted(1).groupby(fit.group_values).mean().loc[tab.index], rtol=1e-10
+    )
 
 
 def test_shrinkage_table_refuses_random_slopes(slopes):
@@ -199,11 +207,13 @@ def test_blue_blup_reproduces_the_fit(slopes):
     bb = hk.blue_blup(slopes)
     np.testing.assert_allclose(bb.ranef, slopes.ranef, rtol=1e-7, atol=1e-9)
     blue_r = _frame(N2["blue_ses"])
-    np.testing.assert_allclose(bb.blue.to_numpy(), blue_r.loc[[str(s) for s in bb.blue.index]].to_numpy(),
-                               rtol=1e-10)
+    np.testing.assert_allclose(
+        bb.blue.to_numpy(), blue_r.loc[[str(s) for s in bb.blue.index]].to_numpy(), rtol=1e-10
+    )
     lines = _frame(N2["slopes_outcomes_lines"])
-    np.testing.assert_allclose(bb.blup.to_numpy(), lines.loc[[str(s) for s in bb.blup.index]].to_numpy(),
-                               rtol=1e-3, atol=1e-3)
+    np.testing.assert_allclose(
+        bb.blup.to_numpy(), lines.loc[[str(s) for s in bb.blup.index]].to_numpy(), rtol=1e-3, atol=1e-3
+    )
     # population values are the sector lines
     fx = slopes.fixef
     cath = bb.population.loc[1317]
@@ -257,7 +267,7 @@ def test_plot_blue_blup_panels(slopes, hs_sid):
     assert [ax.get_title() for ax in fig.axes] == ["Catholic", "Public"]
     # the population point of each panel is its sector's line
     for ax, sec in zip(fig.axes, ["Catholic", "Public"]):
-        pt = [ln for ln in ax.lines if ln.get_marker() == "o"][0]
+        pt = next(ln for ln in ax.lines if ln.get_marker() == "o")
         expected = bb.population[(sector == sec).to_numpy()].iloc[0].to_numpy()
         np.testing.assert_allclose([pt.get_xdata()[0], pt.get_ydata()[0]], expected)
     with pytest.raises(ValueError, match="G must be 2 x 2"):

@@ -23,8 +23,12 @@ def test_shapes_and_columns():
     assert (data.groupby("school").size() == beta["n"]).all()
     # y is exactly the true line plus the error
     b = beta.loc[data["school"]]
-    np.testing.assert_allclose(data["y"], b["(Intercept)"].to_numpy() + b["ses"].to_numpy() * data["ses"]
-                               + data["eps"], rtol=0, atol=1e-12)
+    np.testing.assert_allclose(
+        data["y"],
+        b["(Intercept)"].to_numpy() + b["ses"].to_numpy() * data["ses"] + data["eps"],
+        rtol=0,
+        atol=1e-12,
+    )
 
 
 def test_reproducible_and_school_by_school():
@@ -76,7 +80,9 @@ def test_blues_vary_as_G_plus_ols_dispersion():
 
 
 def test_intercept_only_fixed_n_and_singular_G():
-    sim = hk.simulate_two_level(gamma=[10.0], G=[[4.0]], sigma2=9.0, n_schools=4, n_mean=7, fixed_n=True, seed=1)
+    sim = hk.simulate_two_level(
+        gamma=[10.0], G=[[4.0]], sigma2=9.0, n_schools=4, n_mean=7, fixed_n=True, seed=1
+    )
     assert list(sim.data.columns) == ["school", "eps", "y"]
     assert list(sim.beta.columns) == ["(Intercept)", "n"]
     assert (sim.beta["n"] == 7).all()
@@ -183,7 +189,9 @@ def test_plot_design_ellipses_draws_G_and_V():
 def test_as_two_level_sample_recovers_the_true_lines_of_simulated_data():
     sim = hk.simulate_two_level(GAMMA, G, SIGMA2, n_schools=4, seed=3)
     back = hk.as_two_level_sample(sim.data, GAMMA, G, SIGMA2)
-    np.testing.assert_allclose(back.beta[["(Intercept)", "ses"]], sim.beta[["(Intercept)", "ses"]], rtol=1e-12)
+    np.testing.assert_allclose(
+        back.beta[["(Intercept)", "ses"]], sim.beta[["(Intercept)", "ses"]], rtol=1e-12
+    )
     assert back.beta["n"].tolist() == sim.beta["n"].tolist()
     for j in sim.beta.index:
         np.testing.assert_allclose(back.ols(j), sim.ols(j), rtol=1e-12)
@@ -196,10 +204,10 @@ def test_as_two_level_sample_allows_rounding_and_no_more():
     back = hk.as_two_level_sample(printed, GAMMA, G, SIGMA2, decimals=2)
     np.testing.assert_allclose(back.beta[["(Intercept)", "ses"]], sim.beta[["(Intercept)", "ses"]], atol=0.05)
     assert 0 < back.params["max_misfit"] < 0.005 * (2 + sim.beta["ses"].abs().max())
-    with pytest.raises(ValueError, match="not y = b0"):          # rounded data claimed exact
+    with pytest.raises(ValueError, match="not y = b0"):  # rounded data claimed exact
         hk.as_two_level_sample(printed, GAMMA, G, SIGMA2)
     wrong = printed.copy()
-    wrong.loc[3, "y"] += 0.5                                       # one outcome off its line
+    wrong.loc[3, "y"] += 0.5  # one outcome off its line
     with pytest.raises(ValueError, match="school 1.*not y = b0"):
         hk.as_two_level_sample(wrong, GAMMA, G, SIGMA2, decimals=2)
 
@@ -219,7 +227,9 @@ def test_the_notes_school_1():
     """The notes' printed school (p. 90): its true line (5.24, -4.61), its least-squares line (5.55, -4.95)."""
     sim = hk.as_two_level_sample(hk.load_notes_school1(), GAMMA, G, SIGMA2, decimals=2)
     assert sim.beta.loc[1, "n"] == 23
-    np.testing.assert_allclose(sim.beta.loc[1, ["(Intercept)", "ses"]].to_numpy(float), [5.24, -4.61], atol=0.005)
+    np.testing.assert_allclose(
+        sim.beta.loc[1, ["(Intercept)", "ses"]].to_numpy(float), [5.24, -4.61], atol=0.005
+    )
     np.testing.assert_allclose(sim.ols(1), [5.55, -4.95], atol=0.005)
     ax = hk.plot_simulated_school(sim, space="data", layers=["ls"])
     xs, ys = ax.lines[0].get_data()

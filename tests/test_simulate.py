@@ -92,8 +92,11 @@ def test_refits_reach_the_optimum(pair):
     data = fit_m.data.copy()
     for _ in range(3):
         b = rng.standard_normal((pn.ngroups, 2)) @ factor.T
-        y = pn.X @ fit_m.fixef.to_numpy() + np.einsum("nq,nq->n", pn.Z, b[pn.codes]) \
+        y = (
+            pn.X @ fit_m.fixef.to_numpy()
+            + np.einsum("nq,nq->n", pn.Z, b[pn.codes])
             + fit_m.sigma * rng.standard_normal(pn.n)
+        )
         _, dn, okn, _ = qn_null.minimise(dn_.with_crossproducts(pn.with_response(y)), fit_m.theta_std)
         _, da, oka, _ = qn_alt.minimise(da_.with_crossproducts(pa.with_response(y)), start_alt)
         assert okn and oka
@@ -102,8 +105,9 @@ def test_refits_reach_the_optimum(pair):
             # boundary fits of simulated data are expected; only the optimum matters here
             warnings.simplefilter("ignore", hk.BoundaryFitWarning)
             n_full = hk.lme("ysim ~ ses * Minority", data, random="~ 1 + dvar(Minority, id) | id")
-            a_full = hk.lme("ysim ~ ses * Minority", data,
-                            random="~ 1 + dvar(Minority, id) + dvar(ses, id) | id")
+            a_full = hk.lme(
+                "ysim ~ ses * Minority", data, random="~ 1 + dvar(Minority, id) + dvar(ses, id) | id"
+            )
         assert -0.5 * dn == pytest.approx(n_full.loglik, abs=1e-6)
         assert -0.5 * da == pytest.approx(a_full.loglik, abs=1e-6)
 
@@ -170,8 +174,11 @@ def test_bad_input(pair, hs1):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", hk.BoundaryFitWarning)
         not_nested = fit_m.update(random="~ 1 + dvar(ses, id) + ses | id")
-        other_rows = hk.lme("mathach ~ ses * Minority", hs1[hs1["X"] % 7 != 0],
-                            random="~ 1 + dvar(Minority, id) + dvar(ses, id) | id")
+        other_rows = hk.lme(
+            "mathach ~ ses * Minority",
+            hs1[hs1["X"] % 7 != 0],
+            random="~ 1 + dvar(Minority, id) + dvar(ses, id) | id",
+        )
     with pytest.raises(TypeError, match="LmeResult"):
         hk.simulate_lrt(fit_m, "fit_sm", nsim=5)
     with pytest.raises(ValueError, match="larger model"):

@@ -42,7 +42,9 @@ def _page(tmp_path, body):
 
 
 def test_visible_code_that_needs_a_hidden_cell_fails(visible, tmp_path):
-    page = _page(tmp_path, """
+    page = _page(
+        tmp_path,
+        """
 ```{code-cell} ipython3
 :tags: [remove-cell]
 scale = 2
@@ -51,7 +53,8 @@ scale = 2
 ```{code-cell} ipython3
 print(3 * scale)
 ```
-""")
+""",
+    )
     nb = visible.visible_notebook(page)
     assert [c.source for c in nb.cells if c.cell_type == "code"] == ["print(3 * scale)"]
     _, _, error = visible.run_visible(page, timeout=60)
@@ -59,7 +62,9 @@ print(3 * scale)
 
 
 def test_visible_code_that_stands_alone_passes(visible, tmp_path):
-    page = _page(tmp_path, """
+    page = _page(
+        tmp_path,
+        """
 ```{code-cell} ipython3
 scale = 2
 ```
@@ -72,7 +77,8 @@ assert scale == 3, "a failing hidden check is not the visible code's business"
 ```{code-cell} ipython3
 print(3 * scale)
 ```
-""")
+""",
+    )
     _, _, error = visible.run_visible(page, timeout=60)
     assert error is None
 
@@ -93,7 +99,7 @@ def test_nan_markers_are_counted_in_outputs_only(tmp_path):
 <tr><th>b</th><td>&lt;NA&gt;</td><td>None</td></tr></table>
 <pre>Nancy nan NA 2</pre></div></div></body></html>""")
     lines = nan.output_lines(html)
-    assert sum(len(nan.MARKER.findall(ln)) for ln in lines) == 5     # NaN, <NA>, None, nan, NA
+    assert sum(len(nan.MARKER.findall(ln)) for ln in lines) == 5  # NaN, <NA>, None, nan, NA
     assert not any("prose" in ln for ln in lines)
     (tmp_path / "index.html").write_text("<html></html>")
     found = nan.count(tmp_path)

@@ -97,7 +97,10 @@ def test_wald_on_ols_uses_residual_df(hs):
     w = hk.wald(fit, "ses:Sector")
     row = w.estimates.iloc[0]
     assert (row["estimate"], row["se"], row["t"]) == (
-        pytest.approx(1.204719, abs=5e-7), pytest.approx(0.436134, abs=5e-7), pytest.approx(2.762267, abs=5e-7))
+        pytest.approx(1.204719, abs=5e-7),
+        pytest.approx(0.436134, abs=5e-7),
+        pytest.approx(2.762267, abs=5e-7),
+    )
     assert int(w.test["denDF"].iloc[0]) == 1935
 
 
