@@ -51,8 +51,10 @@ lint: $(STAMP)
 	$(BIN)/mypy
 
 VISIBLE_JOBS ?= 2
+# VISIBLE_PAGES: pages to run (default: every page of _toc.yml)
+VISIBLE_PAGES ?=
 visible: $(STAMP)
-	$(BIN)/python tools/check_visible_code.py --jobs $(VISIBLE_JOBS)
+	$(BIN)/python tools/check_visible_code.py --jobs $(VISIBLE_JOBS) $(VISIBLE_PAGES)
 
 # `make book` always builds (jupyter-book's cache skips what has not changed). The targets that need
 # a built book depend on $(BOOK), which is rebuilt only when one of the book's inputs is newer.
@@ -114,9 +116,11 @@ $(TEACH): $(STAMP)
 assignments: $(TEACH) $(BOOK)
 	$(BIN)/python tools/make_assignments.py --out _build/assignments
 
-# GRADE_ARGS: e.g. --students 'lab1_*' grades every solution but only those pages' student notebooks
+# GRADE_FOLDERS: which assignments (default: all); GRADE_ARGS: e.g. --jobs 1, or --students 'lab1_*'
+# (every solution graded, only those pages' student notebooks)
+GRADE_FOLDERS ?= _build/assignments
 grade-assignments: assignments
-	$(BIN)/python tools/grade_assignments.py _build/assignments $(GRADE_ARGS)
+	$(BIN)/python tools/grade_assignments.py $(GRADE_FOLDERS) $(GRADE_ARGS)
 
 test-assignments: $(TEACH) $(BOOK)
 	HLMKIT_TEACH=1 $(BIN)/python -m pytest -q -p no:cacheprovider tests/test_grading.py
