@@ -35,10 +35,14 @@ install: $(STAMP)
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 
+# EXTRAS: the extras installed with hlmkit. CI installs them all at once (EXTRAS=book,dev,teach,browser),
+# which also marks the teach extra as installed.
+EXTRAS ?= book,dev
 $(STAMP): pyproject.toml constraints.txt | $(BIN)/python
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -c constraints.txt -e ".[book,dev]"
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e ".[$(EXTRAS)]"
 	touch $@
+	case ",$(EXTRAS)," in *,teach,*) touch $(VENV)/.teach-installed;; esac
 
 test: $(STAMP)
 	MPLBACKEND=Agg $(BIN)/python -m pytest -q -p no:cacheprovider
@@ -122,7 +126,7 @@ GRADE_FOLDERS ?= _build/assignments
 grade-assignments: assignments
 	$(BIN)/python tools/grade_assignments.py $(GRADE_FOLDERS) $(GRADE_ARGS)
 
-test-assignments: $(TEACH) $(BOOK)
+test-assignments: $(TEACH)
 	HLMKIT_TEACH=1 $(BIN)/python -m pytest -q -p no:cacheprovider tests/test_grading.py
 
 # --- browser tests (issue 11) -----------------------------------------------------------------
