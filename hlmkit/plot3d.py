@@ -117,22 +117,19 @@ def add_ellipsoid(
     opacity: float = 0.25,
     color: str = "gray",
 ) -> Any:
-    """Add the ellipsoid of :func:`ellipsoid_mesh` to a plotly figure as a translucent surface."""
-    import plotly.graph_objects as go
+    """Add the ellipsoid of :func:`ellipsoid_mesh` to a plotly figure as a translucent surface.
 
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import plotly.graph_objects as go
+    >>> from hlmkit.plot3d import add_ellipsoid
+    >>> fig = add_ellipsoid(go.Figure(), np.zeros(3), np.eye(3), radius=2)
+    >>> fig.data[0].type, round(float(np.max(fig.data[0].z)), 6)
+    ('surface', 2.0)
+    """
     x, y, z = ellipsoid_mesh(center, shape, radius)
-    fig.add_trace(
-        go.Surface(
-            x=x,
-            y=y,
-            z=z,
-            opacity=opacity,
-            showscale=False,
-            name=name,
-            colorscale=[[0, color], [1, color]],
-            hoverinfo="skip",
-        )
-    )
+    fig.add_trace(_plain_surface(x, y, z, name, opacity, color))
     return fig
 
 
@@ -146,26 +143,38 @@ def add_surface(
     opacity: float = 0.35,
     color: str = "steelblue",
 ) -> Any:
-    """Add the surface z = f(x, y) over a rectangle (e.g. a fitted regression plane)."""
-    import plotly.graph_objects as go
+    """Add the surface z = f(x, y) over a rectangle (e.g. a fitted regression plane).
 
+    Examples
+    --------
+    >>> import plotly.graph_objects as go
+    >>> from hlmkit.plot3d import add_surface
+    >>> fig = add_surface(go.Figure(), lambda x, y: 1 + 2 * x - y, (0, 1), (0, 1), n=5)
+    >>> fig.data[0].z.shape, float(fig.data[0].z.max())
+    ((5, 5), 3.0)
+    """
     xs = np.linspace(*xrange, n)
     ys = np.linspace(*yrange, n)
     X, Y = np.meshgrid(xs, ys)
     Z = np.asarray(f(X, Y), dtype=float)
-    fig.add_trace(
-        go.Surface(
-            x=X,
-            y=Y,
-            z=Z,
-            opacity=opacity,
-            showscale=False,
-            name=name,
-            colorscale=[[0, color], [1, color]],
-            hoverinfo="skip",
-        )
-    )
+    fig.add_trace(_plain_surface(X, Y, Z, name, opacity, color))
     return fig
+
+
+def _plain_surface(x: Any, y: Any, z: Any, name: str, opacity: float, color: str) -> Any:
+    """A translucent one-colour plotly surface with no colour bar and no hover labels."""
+    import plotly.graph_objects as go
+
+    return go.Surface(
+        x=x,
+        y=y,
+        z=z,
+        opacity=opacity,
+        showscale=False,
+        name=name,
+        colorscale=[[0, color], [1, color]],
+        hoverinfo="skip",
+    )
 
 
 def view3d_static(

@@ -11,25 +11,16 @@ import textwrap
 from pathlib import Path
 
 import pytest
+from myst_pages import FRONT_MATTER
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tools"))
 
 import make_assignments as ma
 
-HEAD = """\
----
-jupytext:
-  text_representation:
-    extension: .md
-    format_name: myst
-    format_version: 0.13
-kernelspec:
-  display_name: Python 3
-  language: python
-  name: python3
----
-
+HEAD = (
+    FRONT_MATTER
+    + """
 # A small page
 
 ```{code-cell} ipython3
@@ -39,6 +30,7 @@ import hlmkit as hk
 x = np.arange(10.0)
 ```
 """
+)
 
 
 def exercise(

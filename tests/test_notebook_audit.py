@@ -8,6 +8,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tools"))
 
 import notebook_audit as na
+from myst_pages import FRONT_MATTER
 
 
 def test_raw_myst_counts_roles_directives_and_targets():
@@ -49,18 +50,9 @@ def test_solution_code_counts_as_hidden(tmp_path):
     """The student edition's notebooks leave gated solutions out: later cells must not need them."""
     page = tmp_path / "page.md"
     page.write_text(
-        "\n".join(
+        FRONT_MATTER
+        + "\n".join(
             [
-                "---",
-                "jupytext:",
-                "  text_representation:",
-                "    extension: .md",
-                "    format_name: myst",
-                "kernelspec:",
-                "  display_name: Python 3",
-                "  language: python",
-                "  name: python3",
-                "---",
                 "",
                 "```{solution-start} ex-a",
                 "```",

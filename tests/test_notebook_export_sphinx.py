@@ -15,21 +15,13 @@ import textwrap
 from pathlib import Path
 
 import pytest
+from myst_pages import FRONT_MATTER
 
 ROOT = Path(__file__).resolve().parent.parent
 
-PAGE = """\
----
-jupytext:
-  text_representation:
-    extension: .md
-    format_name: myst
-kernelspec:
-  display_name: Python 3
-  language: python
-  name: python3
----
-
+PAGE = (
+    FRONT_MATTER
+    + """
 # Mini
 
 ```{code-cell} ipython3
@@ -107,6 +99,7 @@ ax.plot([0, 1], [2, 2]);
 ```{bibliography}
 ```
 """
+)
 
 CONF = """\
 import sys

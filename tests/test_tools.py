@@ -6,21 +6,9 @@ import importlib.util
 from pathlib import Path
 
 import pytest
+from myst_pages import FRONT_MATTER
 
 TOOLS = Path(__file__).resolve().parent.parent / "tools"
-
-HEADER = """---
-jupytext:
-  text_representation:
-    extension: .md
-    format_name: myst
-    format_version: 0.13
-kernelspec:
-  display_name: Python 3
-  language: python
-  name: python3
----
-"""
 
 
 def _load(name):
@@ -37,7 +25,7 @@ def visible():
 
 def _page(tmp_path, body):
     page = tmp_path / "page.md"
-    page.write_text(HEADER + body)
+    page.write_text(FRONT_MATTER + body)
     return page
 
 
