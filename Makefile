@@ -1,7 +1,7 @@
 # Build the book, run the tests. (The book's kernels draw with matplotlib's inline backend: do
 # not set MPLBACKEND for `make book`.) Every target creates .venv (with Python 3.11+) when it is missing.
 #   make book       execute every chapter and build the HTML book in _build/html (fails on any error or warning)
-#   make test       run hlmkit's unit tests and doctests
+#   make test       run hlmkit's unit tests and doctests, the slow ones too (10M-row fits)
 #   make lint       ruff check, ruff format --check and mypy (0 errors) on the code (see LINT_PATHS)
 #   make visible    run every page with its hidden cells removed: the code a page shows must run on its own
 #   make notebooks  the reader notebooks of the chapters and labs (figures inline, plain Markdown) in notebooks/
@@ -45,7 +45,7 @@ $(STAMP): pyproject.toml constraints.txt | $(BIN)/python
 	case ",$(EXTRAS)," in *,teach,*) touch $(VENV)/.teach-installed;; esac
 
 test: $(STAMP)
-	MPLBACKEND=Agg $(BIN)/python -m pytest -q -p no:cacheprovider
+	MPLBACKEND=Agg $(BIN)/python -m pytest -q -p no:cacheprovider --slow
 
 # ruff's rules and mypy's settings are in pyproject.toml; mypy checks the package only
 LINT_PATHS ?= hlmkit _ext tools benchmarks browser_tests tests

@@ -50,11 +50,19 @@ def _close_figures():
     plt.close("all")
 
 
+def pytest_addoption(parser):
+    parser.addoption(
+        "--slow",
+        action="store_true",
+        help="also run the tests marked slow (make test does: about 20 s, 2 GB)",
+    )
+
+
 def pytest_collection_modifyitems(config, items):
-    """Tests marked ``slow`` run only when asked for (``pytest -m slow``)."""
-    if "slow" in (config.getoption("markexpr") or ""):
+    """Tests marked ``slow`` run only when asked for: ``--slow`` (as ``make test`` does) or ``-m slow``."""
+    if config.getoption("--slow") or "slow" in (config.getoption("markexpr") or ""):
         return
-    skip = pytest.mark.skip(reason="slow: run with -m slow")
+    skip = pytest.mark.skip(reason="slow: run with --slow or -m slow")
     for item in items:
         if "slow" in item.keywords:
             item.add_marker(skip)
