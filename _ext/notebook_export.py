@@ -517,8 +517,9 @@ def reader_cells(cells: list[dict], context: dict[str, Any]) -> list[dict]:
     """A page's cells (nbformat v4 dicts, executed) as the cells of its reader notebook.
 
     Cells tagged ``remove-cell`` go; Markdown goes through :func:`convert_cell`; a figure cell is
-    followed by its caption; inside a gated solution, code cells are folded (JupyterLab's
-    ``source_hidden``/``outputs_hidden``) in the full edition and removed in the student edition.
+    followed by its caption, as Markdown, and loses myst-nb's metadata; inside a gated solution,
+    code cells are folded (JupyterLab's ``source_hidden``/``outputs_hidden``) in the full edition
+    and removed in the student edition.
     """
     _Converter(context)  # validates the edition
     student = context["edition"] == "student"
@@ -542,6 +543,9 @@ def reader_cells(cells: list[dict], context: dict[str, Any]) -> list[dict]:
         new = copy.deepcopy(cell)
         meta = new.setdefault("metadata", {})
         meta.pop("execution", None)
+        # the figure's number and caption follow as Markdown (below); myst-nb's copy of the
+        # caption is MyST source, with its roles unresolved
+        meta.pop("mystnb", None)
         new["outputs"] = _clean_outputs(new.get("outputs", []), tags)
         jupyter = meta.setdefault("jupyter", {})
         if "remove-input" in tags or "hide-input" in tags:

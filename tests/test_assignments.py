@@ -184,6 +184,37 @@ def test_names_only_hidden_cells_or_solutions_define_are_refused(tmp_path):
         ma.master_notebook(write(tmp_path, ok + later))
 
 
+def test_a_figure_keeps_its_caption_as_markdown_not_as_myst_metadata(tmp_path):
+    """A figure's caption is MyST source in myst-nb's cell metadata; the assignment shows it as
+    Markdown under the cell, with its glued number, as the reader notebooks do."""
+    page = write(
+        tmp_path,
+        "```{code-cell} ipython3\n---\nmystnb:\n  figure:\n    name: fig-x\n"
+        "    caption: The {glue:text}`n` values of `x`.\n---\nplot(x)\n```\n",
+    )
+    context = {**page_context(), "labels": {"fig-x": "Figure 1.1"}, "glue_text": {"n": "10"}}
+    nb = ma.master_notebook(page, context)
+    [i] = [k for k, c in enumerate(nb.cells) if c.cell_type == "code" and c.source == "plot(x)"]
+    assert "mystnb" not in nb.cells[i].metadata
+    assert nb.cells[i + 1].cell_type == "markdown"
+    assert nb.cells[i + 1].source == "**Figure 1.1.** The 10 values of `x`."
+
+
+def test_raw_myst_left_in_a_notebook_is_an_error(tmp_path, monkeypatch):
+    """The last guard: were a cell's MyST metadata kept (as before captions became Markdown),
+    the notebook would be refused rather than handed out."""
+    page = write(
+        tmp_path,
+        "```{code-cell} ipython3\n---\nmystnb:\n  figure:\n    name: fig-x\n"
+        "    caption: See {numref}`fig-x`.\n---\nplot(x)\n```\n",
+    )
+    context = {**page_context(), "labels": {"fig-x": "Figure 1.1"}, "refs": {":numref:`fig-x`": "Figure 1.1"}}
+    ma.master_notebook(page, context)  # fine as it is
+    monkeypatch.setattr(ma, "_meta", lambda cell: dict(cell.metadata))
+    with pytest.raises(ma.AssignmentError, match="1 MyST roles, directives or targets left"):
+        ma.master_notebook(page, context)
+
+
 def test_the_gated_exercise_form_is_read_as_one_exercise():
     nb = ma.jupytext.reads(
         HEAD

@@ -35,6 +35,17 @@ def test_audit_notebook_counts_images_checks_and_myst():
     assert na.audit_notebook(nb) == {"shown": 1, "raw_myst": 1, "check_cells": 1}
 
 
+def test_audit_notebook_counts_raw_myst_in_cell_metadata():
+    """A figure's caption kept in the cell's metadata shows in Jupyter's property inspector and in
+    any tool that renders myst-nb metadata: an unresolved role there counts too."""
+    caption = {"mystnb": {"figure": {"name": "fig-a", "caption": "Data of {glue:text}`n` schools."}}}
+    nb = {"cells": [{"cell_type": "code", "metadata": caption, "outputs": []}]}
+    assert na.audit_notebook(nb)["raw_myst"] == 1
+    plain = {"mystnb": {"figure": {"name": "fig-a", "caption": "Data of 40 schools."}}}
+    nb["cells"][0]["metadata"] = plain
+    assert na.audit_notebook(nb)["raw_myst"] == 0
+
+
 def test_hidden_dependencies():
     cells = [
         ("import numpy as np\nref = np.ones(2)", True),  # hidden

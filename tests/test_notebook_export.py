@@ -254,6 +254,7 @@ def test_reader_cells_drop_checks_and_glue_records_and_caption_figures():
     assert out[1]["outputs"] == []
     assert out[2]["outputs"] == [PNG]
     assert out[3]["source"] == "**Figure 11.3.** The data, n = 1977."
+    assert "mystnb" not in out[2]["metadata"]  # its caption, MyST source, is the Markdown below
     assert out[4]["outputs"] == []
     assert cells[1]["outputs"] == [GLUE_OUT]  # the input is not modified
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import re
+import sys
 import textwrap
 from pathlib import Path
 
@@ -18,6 +19,9 @@ import pytest
 from myst_pages import FRONT_MATTER
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "tools"))
+
+import notebook_audit
 
 PAGE = (
     FRONT_MATTER
@@ -200,6 +204,7 @@ def test_the_full_reader_notebook(built):
     assert "> **Note**" in text and "<summary><b>Solution to Exercise 1.1</b></summary>" in text
     assert "Zanzibar quokkas" in text and "assert 1 + 1" not in json.dumps(nb)
     assert not re.search(r"\{[a-z:-]+\}`|```\{", text)
+    assert notebook_audit.audit_notebook(nb)["raw_myst"] == 0  # Markdown and cell metadata (captions)
     served = json.loads((built["full"] / "_sources" / "page.ipynb").read_text())
     assert served == nb
 

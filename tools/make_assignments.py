@@ -59,7 +59,8 @@ CONTEXT_DIR = ROOT / "_build" / "notebooks" / "context"
 # `_ext/notebook_export.py` turns one MyST Markdown cell into plain Markdown, given the page's
 # context written by the HTML build (the same conversion as the book's reader notebooks).
 sys.path.insert(0, str(ROOT / "_ext"))
-from notebook_export import to_markdown  # noqa: E402
+from notebook_audit import audit_notebook  # noqa: E402
+from notebook_export import figure_caption, to_markdown  # noqa: E402
 
 DIRECTIVES = ("exercise", "exercise-start", "exercise-end", "solution", "solution-start", "solution-end")
 FENCE = re.compile(r"^ {0,3}(?P<fence>`{3,}|~{3,}|:{3,})(?P<info>.*)$")
@@ -467,8 +468,9 @@ def assignment_config(name: str, any_tests: bool) -> str:
 
 
 def _meta(cell: nbformat.NotebookNode) -> dict:
-    """The cell metadata worth keeping in a notebook (tags and myst-nb figure options)."""
-    return {k: v for k, v in cell.metadata.items() if k in ("tags", "mystnb")}
+    """The cell metadata worth keeping in a notebook: its tags. (A figure's caption, MyST source in
+    myst-nb's metadata, follows its cell as Markdown instead: see :func:`master_notebook`.)"""
+    return {k: v for k, v in cell.metadata.items() if k == "tags"}
 
 
 def solution_code(cell: nbformat.NotebookNode, answers: list[str]) -> nbformat.NotebookNode:
@@ -550,7 +552,13 @@ def master_notebook(page: Path, context: dict | None = None) -> nbformat.Noteboo
             cells.append(_md(to_markdown(item[1], context)))
         elif item[0] == "code":
             cells.append(_code(item[1].source, _meta(item[1])))
+            caption = figure_caption(item[1], context)  # "**Figure 3.1.** ...", as the reader notebooks
+            if caption:
+                cells.append(_md(caption))
     out = nbformat.v4.new_notebook(cells=cells)
+    raw = audit_notebook(out)["raw_myst"]  # what Jupyter would show as typed
+    if raw:
+        raise AssignmentError(f"{_rel(page)}: {raw} MyST roles, directives or targets left in its notebook")
     out.metadata["kernelspec"] = {"display_name": "Python 3", "language": "python", "name": "python3"}
     out.metadata["language_info"] = {"name": "python"}
     return out

@@ -28,6 +28,7 @@ import json
 import re
 import sys
 from pathlib import Path
+from typing import Any
 
 import yaml
 
@@ -51,14 +52,27 @@ def raw_myst(markdown: str) -> int:
     return len(ROLE.findall(markdown)) + len(DIRECTIVE.findall(markdown)) + len(TARGET.findall(markdown))
 
 
+def _strings(value: Any) -> list[str]:
+    """Every string inside a JSON value (a cell's metadata)."""
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, dict):
+        return [s for v in value.values() for s in _strings(v)]
+    if isinstance(value, list):
+        return [s for v in value for s in _strings(v)]
+    return []
+
+
 def audit_notebook(nb: dict) -> dict[str, int]:
-    """Images shown, raw MyST and check cells of one notebook (as a JSON dict)."""
+    """Images shown, raw MyST (in Markdown cells and in any cell's metadata, e.g. a figure caption)
+    and check cells of one notebook (as a JSON dict)."""
     shown = raw = checks = 0
     for cell in nb.get("cells", []):
         source = cell.get("source", "")
         source = "".join(source) if isinstance(source, list) else source
         if cell.get("cell_type") == "markdown":
             raw += raw_myst(source)
+        raw += sum(raw_myst(s) for s in _strings(cell.get("metadata", {})))
         if cell.get("cell_type") != "code":
             continue
         if "remove-cell" in cell.get("metadata", {}).get("tags", []):
