@@ -239,8 +239,7 @@ def ols(formula: str, data: pd.DataFrame) -> OlsResult:
     mf = ModelFrame(formula, data)
     d = mf.design()
     X = d.frame(mf.index)
-    full_rank = np.linalg.matrix_rank(d.matrix) == d.matrix.shape[1]
-    aliased = [] if full_rank else aliased_columns(d.matrix, d.columns)
+    aliased = aliased_columns(d.matrix, d.columns)
     kept = [c for c in d.columns if c not in aliased]
     y = pd.Series(mf.y, index=mf.index, name=mf.parsed.response)
     res = sm.OLS(y, X[kept]).fit()

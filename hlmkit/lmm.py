@@ -247,9 +247,8 @@ def lme(
         gvals = raw_group.to_numpy()[mf.keep] if group in data.columns else raw_group.to_numpy()
         codes, labels = _group_values(gvals, raw_group)
         X = Xd.matrix
-        rank = np.linalg.matrix_rank(X) if X.shape[1] else 0
-        if rank < X.shape[1]:
-            aliased = aliased_columns(X, Xd.columns)
+        aliased = aliased_columns(X, Xd.columns)  # R's rule (lm's QR tolerance 1e-7), as ols uses
+        if aliased:
             raise FormulaError(
                 f"the fixed effects are not all estimable: {aliased} "
                 "depend linearly on the other columns (rank-deficient design); remove them from the formula"

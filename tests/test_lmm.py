@@ -284,6 +284,21 @@ def test_bad_input_is_named(hs, fixed, random, message):
         hk.lme(fixed, hs, random=random)
 
 
+def test_a_nearly_aliased_column_is_aliased_as_in_r(hs):
+    """A column equal to others up to 1e-9 noise: numerically full rank, but R's lm (QR tolerance
+    1e-7) gives it NA, lme4 drops it and nlme stops. ols leaves it out with R's coefficients for the
+    rest; lme names it instead of failing inside the fit."""
+    d = hs.copy()
+    d["c"] = d["ses"] + d["female"] + 1e-9 * np.random.default_rng(1).standard_normal(len(d))
+    assert np.linalg.matrix_rank(d[["ses", "female", "c"]].assign(one=1.0).to_numpy()) == 4
+    fit = hk.ols("mathach ~ ses + female + c", d)
+    assert fit.aliased == ["c"]
+    without = hk.ols("mathach ~ ses + female", d)
+    np.testing.assert_allclose(fit.params.to_numpy(), without.params.to_numpy(), rtol=1e-10)
+    with pytest.raises(hk.FormulaError, match=r"not all estimable: \['c'\]"):
+        hk.lme("mathach ~ ses + female + c", d, random="~ 1 | school")
+
+
 def test_factor_with_one_level_is_an_error(hs):
     d = hs[hs["Sector"] == "Public"]
     with pytest.raises(hk.FormulaError, match="factor 'Sector' has only one level"):
