@@ -27,10 +27,10 @@ from scipy import stats
 
 from ._blas import single_threaded_blas
 from ._rprint import RPrinted
-from .frames import levels_of
+from .frames import _split_indices
 from .hypotheses import get_fix
 from .leastsquares import OlsResult
-from .lmm import LmeResult
+from .lmm import LmeResult, _group_values
 from .plots import MIN_TEXT_PT, extreme_points
 from .refit import WarmRefit
 
@@ -320,22 +320,17 @@ def influence(fit: LmeResult, by: str | None = None, *, maxiter: int = 100) -> p
     if by is None:
         labels = pd.Index(fit.y.index, name="row")
         units = [np.array([k]) for k in range(n)]
+    elif by == fit.group:
+        labels = fit.groups
+        units = _split_indices(cp.codes, len(labels))
     else:
-        if by == fit.group:
-            values = fit.group_values.to_numpy()
-        else:
-            if by not in fit.data.columns:
-                raise KeyError(f"influence: no column {by!r} in the data of the fit")
-            values = fit.data[by].to_numpy()
-        if pd.isna(values).any():
+        if by not in fit.data.columns:
+            raise KeyError(f"influence: no column {by!r} in the data of the fit")
+        column = fit.data[by]
+        if column.isna().any():
             raise ValueError(f"influence: the column {by!r} has missing values in the rows of the fit")
-        labels = (
-            fit.groups if by == fit.group else pd.Index(levels_of(values, what=f"influence: {by!r}"), name=by)
-        )
-        codes = labels.get_indexer(pd.Index(values))
-        order = np.argsort(codes, kind="stable")
-        bounds = np.searchsorted(codes[order], np.arange(len(labels) + 1))
-        units = [order[bounds[k] : bounds[k + 1]] for k in range(len(labels))]
+        codes, labels = _group_values(column.to_numpy(), column)  # the units in lme's order of clusters
+        units = _split_indices(codes, len(labels))
     m = len(units)
     names = list(fit.fixef.index)
     p = len(names)

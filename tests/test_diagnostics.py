@@ -203,6 +203,20 @@ def test_influence_by_another_column_deletes_its_groups(fit_ri):
     np.testing.assert_allclose(by_school["cooks_distance"], by_id["cooks_distance"], rtol=1e-10)
 
 
+def test_influence_by_a_categorical_column_keeps_its_order(hs):
+    """A categorical column's units come in the order of its categories, as lme orders clusters."""
+    d = hs.copy()
+    d["sch2"] = pd.Categorical(d["school"], categories=sorted(d["school"].unique(), reverse=True))
+    fit = hk.lme("mathach ~ ses", d, random="~ 1 | school")
+    infl = hk.influence(fit, by="sch2")
+    assert list(infl.index) == list(hk.lme("mathach ~ ses", d, random="~ 1 | sch2").groups)
+    assert list(infl.index) == sorted(infl.index, reverse=True)
+    by_school = hk.influence(fit, by="school")
+    np.testing.assert_allclose(
+        infl["cooks_distance"].to_numpy(), by_school["cooks_distance"].to_numpy()[::-1], rtol=1e-10
+    )
+
+
 def test_influence_bad_input(fit_ri):
     with pytest.raises(KeyError, match="'nope'"):
         hk.influence(fit_ri, by="nope")
