@@ -93,10 +93,11 @@ def plot_band(
     return line
 
 
-def _levels(s: pd.Series) -> list[Any]:
-    """The levels of a column of a prediction grid: in the order the grid gives them (R's
-    ``expand.grid``), categories in their order (:func:`hlmkit.frames.levels_of`)."""
-    return levels_of(s, in_order_given=True, what=f"the column {s.name!r}")
+def _levels(s: pd.Series, grid: bool = True) -> list[Any]:
+    """The levels of a column (:func:`hlmkit.frames.levels_of`): of a prediction grid (``grid``) in
+    the order the grid gives them (R's ``expand.grid``), of data in R's order; categories in their
+    order either way."""
+    return levels_of(s, in_order_given=grid, what=f"the column {s.name!r}")
 
 
 def _panels(
@@ -106,9 +107,10 @@ def _panels(
     panel_size: tuple[float, float],
     sharex: bool,
     sharey: bool,
+    grid: bool = True,
 ) -> tuple[plt.Figure, np.ndarray, list[Any], list[Any]]:
-    cols = _levels(frame[col]) if col else [None]
-    rows = _levels(frame[row]) if row else [None]
+    cols = _levels(frame[col], grid) if col else [None]
+    rows = _levels(frame[row], grid) if row else [None]
     fig, axes = plt.subplots(
         len(rows),
         len(cols),
@@ -347,8 +349,8 @@ def cluster_lines(
     for c in [x, y, by, col, row, hue]:
         if c is not None and c not in df.columns:
             raise KeyError(f"cluster_lines: no column {c!r} in the data")
-    fig, axes, rows, cols = _panels(df, col, row, panel_size, sharex, sharey)
-    hues = _levels(df[hue]) if hue else [None]
+    fig, axes, rows, cols = _panels(df, col, row, panel_size, sharex, sharey, grid=False)
+    hues = _levels(df[hue], grid=False) if hue else [None]
     for i, rlev in enumerate(rows):
         for k, clev in enumerate(cols):
             a = axes[i, k]

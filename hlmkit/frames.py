@@ -543,7 +543,7 @@ NA_LABEL = "<NA>"
 
 
 def _tab_levels(s: pd.Series) -> tuple[pd.Series, list[Any]]:
-    """Labels for tabulation (:func:`levels`, unused categories included, as R's ``table``), with
+    """Labels for tabulation (:func:`levels_of`, unused categories included, as R's ``table``), with
     missing values as their own '<NA>' level (last)."""
     labels = levels_of(s, unused=True, what=f"tab: the column {s.name!r}")
     if s.isna().any():

@@ -148,10 +148,7 @@ def _make_L(spec: Any, names: list[str]) -> tuple[pd.DataFrame, str]:
         missing = [c for c in spec.columns if c not in names]
         if missing:
             raise ValueError(f"wald: L has columns {missing} that are not coefficients of the fit {names}")
-        Lframe = spec.reindex(columns=names, fill_value=0.0).astype(float)
-        if Lframe.shape[1] != p:
-            raise ValueError(f"wald: L has {spec.shape[1]} columns, the fit {p} coefficients")
-        return Lframe, "L"
+        return spec.reindex(columns=names, fill_value=0.0).astype(float), "L"
     if isinstance(spec, Mapping):
         rows = {str(k): _row_from(v, names) for k, v in spec.items()}
         return pd.DataFrame(rows, index=names).T, "L"
@@ -432,10 +429,6 @@ def wald(fit: Any, L: Any = None, *, pred: pd.DataFrame | None = None, level: fl
 
 
 def model_matrix_of(fit: Any, newdata: pd.DataFrame) -> pd.DataFrame:
-    from .lmm import LmeResult
-
-    if isinstance(fit, LmeResult):
-        return fit.model_matrix(newdata)
     mm = getattr(fit, "model_matrix", None)
     if mm is None:
         raise TypeError("wald(pred=...) needs a fit from hlmkit.lme or hlmkit.ols")

@@ -121,6 +121,15 @@ def test_cluster_lines_are_the_per_cluster_ols_lines(hs):
     assert first.get_xdata().tolist() == [x.min(), x.max()]
 
 
+def test_cluster_lines_order_panels_of_a_text_column_as_r(hs):
+    """Data, not a prediction grid: a text column's panels in R's (sorted) order, as xy_panels
+    draws them, whatever the order of the rows."""
+    d = hs.assign(sec=hs["Sector"].astype(str)).sort_values("mathach", ascending=False)
+    assert d["sec"].iloc[0] == "Public"
+    fig = hk.cluster_lines(d, "ses", "mathach", "school", col="sec")
+    assert [ax.get_title() for ax in fig.axes] == ["sec = Catholic", "sec = Public"]
+
+
 def test_mark_effect_and_static_3d(hs):
     _fig, ax = plt.subplots()
     ann = hk.mark_effect(ax, (0.0, 1.0), (0.0, 3.0), "compositional")

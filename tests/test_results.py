@@ -71,7 +71,7 @@ def test_results_share_one_printing_base(fits):
         text = str(res)
         assert text.strip(), name
         assert res._repr_html_() == "<pre>" + html.escape(text) + "</pre>", name
-        if name not in ("MlmResult", "LmListResult"):
+        if name != "MlmResult":
             assert repr(res) == text, name
 
 
@@ -84,4 +84,6 @@ def test_results_index_like_r_lists(fits):
     with pytest.raises(KeyError):
         res["_private"]
     w = hk.wald(full, "ses")
-    assert w["F"] == w.F  # one hypothesis: its test's columns by name
+    # one hypothesis: its test's columns by name
+    assert (w["numDF"], w["denDF"], w["p"]) == tuple(w.test[["numDF", "denDF", "p"]].iloc[0])
+    assert w["F"] == w.F
