@@ -120,8 +120,7 @@ $(TEACH): $(STAMP)
 assignments: $(TEACH) $(BOOK)
 	$(BIN)/python tools/make_assignments.py --out _build/assignments
 
-# GRADE_FOLDERS: which assignments (default: all); GRADE_ARGS: e.g. --jobs 1, or --students 'lab1_*'
-# (every solution graded, only those pages' student notebooks)
+# GRADE_FOLDERS: which assignments (default: all); GRADE_ARGS: e.g. --jobs 1 or --draw-figures
 GRADE_FOLDERS ?= _build/assignments
 grade-assignments: assignments
 	$(BIN)/python tools/grade_assignments.py $(GRADE_FOLDERS) $(GRADE_ARGS)

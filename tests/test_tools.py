@@ -92,3 +92,19 @@ def test_nan_markers_are_counted_in_outputs_only(tmp_path):
     (tmp_path / "index.html").write_text("<html></html>")
     found = nan.count(tmp_path)
     assert list(found) == ["page"] and sum(k for _, k in found["page"]) == 5
+
+
+def test_check_scores_flags_a_short_solution_and_a_scoring_student_notebook():
+    ga = _load("grade_assignments")
+    solution = {"q1": (2.0, 2.0), "q2": (3.0, 3.0)}
+    lines, problems = ga.check_scores("p", solution, {"q1": (0.0, 2.0), "q2": (0.0, 3.0)})
+    assert problems == [] and lines[-1] == "  total: solution 5/5, student 0/5"
+    _, problems = ga.check_scores(
+        "p", {"q1": (1.0, 2.0), "q2": (3.0, 3.0)}, {"q1": (0.0, 2.0), "q2": (3.0, 3.0)}
+    )
+    assert problems == [
+        "p: the solution gets 1 of 2 points on q1",
+        "p: the untouched student notebook gets 3 points on q2",
+    ]
+    _, problems = ga.check_scores("p", solution, {"q1": (0.0, 2.0)})
+    assert problems[-1] == "p: the solution and student gradings list different questions"

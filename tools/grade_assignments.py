@@ -2,7 +2,6 @@
 
     python tools/grade_assignments.py                     # every assignment in _build/assignments
     python tools/grade_assignments.py _build/assignments/lab1_example1 --jobs 2
-    python tools/grade_assignments.py --students 'lab1_*'  # every solution, the labs' student notebooks
 
 For each assignment folder (written by ``tools/make_assignments.py``) it runs ``otter run`` with the
 folder's autograder zip on
@@ -11,9 +10,7 @@ folder's autograder zip on
 * the untouched student notebook (``student/<page>.ipynb``), which must get zero on every
   autograded question,
 
-prints the points per question and exits non-zero if either check fails. ``--students PATTERN``
-grades the student notebooks of the matching pages only (every solution is still graded): CI uses
-it to keep its time down, because an untouched student notebook runs nearly all of its page. ``otter run`` grades
+prints the points per question and exits non-zero if either check fails. ``otter run`` grades
 without Docker, in this environment: hlmkit and otter-grader must be installed (``.[teach]``).
 
 The notebooks run with matplotlib's Agg backend (``MPLBACKEND=Agg``): a figure a cell shows as its
@@ -25,7 +22,6 @@ figures to PNG is most of a page's run time (lab 1, example 1: about two thirds 
 from __future__ import annotations
 
 import argparse
-import fnmatch
 import json
 import os
 import subprocess
@@ -79,37 +75,27 @@ def notebooks(folder: Path) -> dict[str, Path]:
     }
 
 
-def check_scores(page: str, solution: dict, student: dict | None) -> tuple[list[str], list[str]]:
-    """Report lines and problems: the solution must get full marks, the student notebook (if graded) zero."""
+def check_scores(page: str, solution: dict, student: dict) -> tuple[list[str], list[str]]:
+    """Report lines and problems: the solution must get full marks, the student notebook zero."""
     lines = [f"{page}: {len(solution)} autograded questions"]
     problems = []
     for q, (score, possible) in solution.items():
         line = f"  {q:32s} solution {score:g}/{possible:g}"
         if score != possible or possible <= 0:
             problems.append(f"{page}: the solution gets {score:g} of {possible:g} points on {q}")
-        if student is not None:
-            s_score = student.get(q, (float("nan"), possible))[0]
-            line += f"   student {s_score:g}/{possible:g}"
-            if s_score != 0:
-                problems.append(f"{page}: the untouched student notebook gets {s_score:g} points on {q}")
+        s_score = student.get(q, (float("nan"), possible))[0]
+        line += f"   student {s_score:g}/{possible:g}"
+        if s_score != 0:
+            problems.append(f"{page}: the untouched student notebook gets {s_score:g} points on {q}")
         lines.append(line)
-    if student is not None and set(student) != set(solution):
+    if set(student) != set(solution):
         problems.append(f"{page}: the solution and student gradings list different questions")
     total = sum(p for _, p in solution.values())
-    summary = f"  total: solution {sum(s for s, _ in solution.values()):g}/{total:g}"
-    if student is not None:
-        summary += f", student {sum(s for s, _ in student.values()):g}/{total:g}"
-    lines.append(summary)
-    return lines, problems
-
-
-def grade_assignment(folder: Path) -> tuple[list[str], list[str]]:
-    """Grade one assignment's solution and student notebooks; returns (report lines, problems)."""
-    zip_path = autograder_zip(folder)
-    nbs = notebooks(folder)
-    return check_scores(
-        folder.name, otter_run(nbs["solution"], zip_path), otter_run(nbs["student"], zip_path)
+    lines.append(
+        f"  total: solution {sum(s for s, _ in solution.values()):g}/{total:g}, "
+        f"student {sum(s for s, _ in student.values()):g}/{total:g}"
     )
+    return lines, problems
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -121,12 +107,6 @@ def main(argv: list[str] | None = None) -> int:
         help="assignment folders, or a folder of them (default: _build/assignments)",
     )
     ap.add_argument("--jobs", type=int, default=min(2, os.cpu_count() or 1), help="notebooks graded at once")
-    ap.add_argument(
-        "--students",
-        metavar="PATTERN",
-        default="*",
-        help="grade the student notebooks of the pages matching this pattern only (default: all)",
-    )
     ap.add_argument("--draw-figures", action="store_true", help="draw the figures (Jupyter's inline backend)")
     args = ap.parse_args(argv)
     folders: list[Path] = []
@@ -140,8 +120,7 @@ def main(argv: list[str] | None = None) -> int:
         print("no assignments found: run `make assignments` first", file=sys.stderr)
         return 1
     t0 = time.perf_counter()
-    jobs = [(folder, "solution") for folder in folders]
-    jobs += [(folder, "student") for folder in folders if fnmatch.fnmatch(folder.name, args.students)]
+    jobs = [(folder, which) for folder in folders for which in ("solution", "student")]
 
     def run(job: tuple[Path, str]) -> tuple[dict, float]:
         t = time.perf_counter()
@@ -156,14 +135,12 @@ def main(argv: list[str] | None = None) -> int:
     problems = []
     for folder in folders:
         solution, t_sol = done[folder, "solution"]
-        student, t_stu = done.get((folder, "student"), (None, None))
+        student, t_stu = done[folder, "student"]
         lines, probs = check_scores(folder.name, solution, student)
-        took = f"{t_sol:.0f} s (solution)" + ("" if t_stu is None else f" and {t_stu:.0f} s (student)")
-        print("\n".join(lines) + f"\n  graded in {took}")
+        print("\n".join(lines) + f"\n  graded in {t_sol:.0f} s (solution) and {t_stu:.0f} s (student)")
         problems += probs
-    n_students = sum(which == "student" for _, which in jobs)
     print(
-        f"graded {len(folders)} assignments ({len(folders)} solutions, {n_students} student notebooks)"
+        f"graded {len(folders)} assignments ({len(folders)} solutions, {len(folders)} student notebooks)"
         f" in {time.perf_counter() - t0:.0f} s"
     )
     for p in problems:
