@@ -184,6 +184,9 @@ def _group_codes(keys: list[pd.Series], na_group: bool = False) -> tuple[np.ndar
 
 
 def _split_indices(codes: np.ndarray, ngroups: int) -> list[np.ndarray]:
+    """The row positions of each group ``0 .. ngroups - 1`` (rows in their order; codes < 0 left out).
+
+    hlmkit's one way to split rows by cluster (capply, lmlist, blue_blup, influence)."""
     order = np.argsort(codes, kind="stable")
     sorted_codes = codes[order]
     bounds = np.searchsorted(sorted_codes, np.arange(ngroups + 1))

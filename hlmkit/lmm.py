@@ -44,7 +44,7 @@ from ._rprint import AnovaTable, RPrinted, format_r, indent, lower_triangle, re_
 from .crossproducts import CrossProducts, ProfiledDeviance
 from .derivatives import richardson_hessian
 from .formula import Design, FormulaError, ModelFrame, parse_formula, parse_random, update_formula
-from .frames import levels_of
+from .frames import _split_indices, levels_of
 from .leastsquares import aliased_columns, lstsq_pivot
 from .optimizer import OptimResult, minimise
 
@@ -940,10 +940,7 @@ def lmlist(formula: str, data: pd.DataFrame, by: str) -> LmListResult:
     codes, labels = _group_values(g, data[by])
     y = mf.y
     coefs, ses, sig, dfs, ns = [], [], [], [], []
-    order = np.argsort(codes, kind="stable")
-    bounds = np.searchsorted(codes[order], np.arange(len(labels) + 1))
-    for k in range(len(labels)):
-        idx = order[bounds[k] : bounds[k + 1]]
+    for idx in _split_indices(codes, len(labels)):
         b, s, sg, dfr = lstsq_pivot(d.matrix[idx], y[idx])
         coefs.append(b)
         ses.append(s)

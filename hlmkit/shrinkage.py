@@ -29,7 +29,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-from .frames import levels_of
+from .frames import _split_indices, levels_of
 
 __all__ = [
     "BlueBlup",
@@ -400,10 +400,7 @@ def blue_blup(fit: Any) -> BlueBlup:
     blup = np.full((J, q), np.nan)
     n = np.zeros(J, dtype=int)
     pe: dict[Any, np.ndarray] = {}
-    order = np.argsort(codes, kind="stable")
-    bounds = np.searchsorted(codes[order], np.arange(J + 1))
-    for j in range(J):
-        idx = order[bounds[j] : bounds[j + 1]]
+    for j, idx in enumerate(_split_indices(codes, J)):
         n[j] = len(idx)
         Zj = Z[idx]
         ztz = Zj.T @ Zj
