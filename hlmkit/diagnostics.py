@@ -31,7 +31,7 @@ from .frames import _split_indices
 from .hypotheses import get_fix
 from .leastsquares import OlsResult
 from .lmm import LmeResult, _group_values
-from .plots import MIN_TEXT_PT, extreme_points
+from .plots import MIN_TEXT_PT, _extreme_points
 from .refit import WarmRefit
 
 __all__ = [
@@ -408,7 +408,7 @@ def influence_plot(
     pos = np.arange(len(v))
     ax.vlines(pos, 0, v, color="C0", lw=1)
     ax.scatter(pos, v, s=8, color="C0", zorder=3)
-    for k in extreme_points(v, n_label):
+    for k in _extreme_points(v, n_label):
         # labels of the last points go to their left, so that they stay inside the axes
         right = pos[k] > 0.85 * len(v)
         ax.annotate(

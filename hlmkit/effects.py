@@ -24,7 +24,7 @@ import pandas as pd
 from matplotlib.figure import Figure, SubFigure
 
 from .frames import levels_of
-from .plots import MIN_TEXT_PT, fit_page, legend_above
+from .plots import MIN_TEXT_PT, _legend_above, fit_page
 
 __all__ = ["cluster_lines", "effect_plot", "mark_effect", "plot_band"]
 
@@ -375,7 +375,7 @@ def cluster_lines(
     fig.supxlabel(x, fontsize=9)
     fig.supylabel(y, fontsize=9)
     if hue:
-        legend_above(fig, [str(v) for v in hues])
+        _legend_above(fig, [str(v) for v in hues])
     return fig
 
 

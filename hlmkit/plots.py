@@ -137,14 +137,10 @@ def _layout(k: int) -> tuple[int, int]:
 def _kind(s: pd.Series) -> str:
     """How a column is drawn: ``"factor"`` (bars), ``"numeric"`` or ``"datetime"`` (quantile plot)."""
     dtype = s.dtype
-    if (
-        isinstance(dtype, pd.CategoricalDtype)
-        or pd.api.types.is_object_dtype(dtype)
-        or pd.api.types.is_string_dtype(dtype)
-    ):
-        return "factor"
     if pd.api.types.is_bool_dtype(dtype):
         return "numeric"  # as R: a logical is plotted as 0/1
+    if _is_categorical(s):
+        return "factor"
     if pd.api.types.is_complex_dtype(dtype):
         raise TypeError(
             f"xqplot: column {s.name!r} holds complex numbers ({dtype}); "
@@ -923,7 +919,7 @@ def mark_origin(ax: plt.Axes, label: str | None = "no difference", **kw: Any) ->
 # --------------------------------------------------------------------------------------------
 
 
-def legend_above(fig: Any, labels: list[str], marker: str | None = None) -> None:
+def _legend_above(fig: Any, labels: list[str], marker: str | None = None) -> None:
     """One row of legend keys above a figure of panels (lattice's ``auto.key`` on top): the
     colours C0, C1, ... of the levels ``labels``, as points (``marker``) or as lines."""
     style: dict[str, Any] = {"marker": marker, "ls": "", "ms": 4} if marker else {}
@@ -931,7 +927,7 @@ def legend_above(fig: Any, labels: list[str], marker: str | None = None) -> None
     fig.legend(handles, labels, loc="outside upper center", ncol=len(labels), fontsize=8, frameon=False)
 
 
-def extreme_points(values: np.ndarray, k: int) -> np.ndarray:
+def _extreme_points(values: np.ndarray, k: int) -> np.ndarray:
     """Positions of the ``k`` values largest in absolute value (NaN left out), largest first."""
     ok = np.flatnonzero(np.isfinite(values))
     if k <= 0 or not len(ok):
@@ -996,7 +992,7 @@ def qq_plot(
         raise ValueError(f"qq_plot: line must be 'quartiles', 'identity' or None, not {line!r}")
     if lab is not None and n_label:
         vs = v[order]
-        for k in extreme_points(vs - np.median(vs), n_label):
+        for k in _extreme_points(vs - np.median(vs), n_label):
             ax.annotate(
                 str(lab[order][k]),
                 (q[k], vs[k]),
@@ -1009,6 +1005,7 @@ def qq_plot(
 
 
 def _is_categorical(s: pd.Series) -> bool:
+    """A column of categories: categorical, text or logical (:func:`xqplot` draws logicals as 0/1)."""
     return (
         isinstance(s.dtype, pd.CategoricalDtype)
         or pd.api.types.is_object_dtype(s.dtype)
@@ -1139,7 +1136,7 @@ def xy_panels(
                 ax.axhline(hline, color="0.5", lw=0.8)
             if labels and n_label:
                 lab = part[labels].to_numpy()
-                for j in extreme_points(np.where(okp, yv - np.nanmedian(yv[okp]), np.nan), n_label):
+                for j in _extreme_points(np.where(okp, yv - np.nanmedian(yv[okp]), np.nan), n_label):
                     ax.annotate(
                         str(lab[j]),
                         (xv[j], yv[j]),
@@ -1151,7 +1148,7 @@ def xy_panels(
     if not categorical_y:
         fig.supylabel(y, fontsize=9)
     if hue:
-        legend_above(fig, [str(v) for v in hues], marker="o")
+        _legend_above(fig, [str(v) for v in hues], marker="o")
     return fig
 
 
@@ -1259,5 +1256,5 @@ def scatter_matrix(
             if i == k - 1:
                 ax.set_xlabel(xc, fontsize=MIN_TEXT_PT)
     if hue is not None:
-        legend_above(fig, [str(lev) for lev, _ in groups], marker="o")
+        _legend_above(fig, [str(lev) for lev, _ in groups], marker="o")
     return fig
