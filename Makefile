@@ -117,8 +117,10 @@ $(TEACH): $(STAMP)
 	$(BIN)/python -m pip install --quiet -c constraints.txt -e ".[book,dev,teach]"
 	touch $@
 
+# then: no solution text in what students get (their notebooks' cells, outputs and metadata)
 assignments: $(TEACH) $(BOOK)
 	$(BIN)/python tools/make_assignments.py --out _build/assignments
+	$(BIN)/python tools/check_student_site.py _build/html --files _build/assignments/*/student/*.ipynb
 
 # GRADE_FOLDERS: which assignments (default: all); GRADE_ARGS: e.g. --jobs 1 or --draw-figures
 GRADE_FOLDERS ?= _build/assignments

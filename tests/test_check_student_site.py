@@ -94,3 +94,25 @@ def test_a_full_site_whose_downloads_lack_the_solution_is_reported(tmp_path):
     student = _site(tmp_path / "student", solution=False)
     problems = css.check(full, student)
     assert problems and "not found in its notebook download" in problems[0]
+
+
+def _notebook(path: Path, cells: list[dict]) -> Path:
+    path.write_text(json.dumps({"cells": cells}))
+    return path
+
+
+def test_a_leak_in_a_cells_metadata_is_found_and_an_answer_stub_is_not_one(tmp_path):
+    """--files: the assignments' student notebooks. A solution figure's caption kept in a cell's
+    metadata (myst-nb's figure options) is a leak; an answer stub naming what the exercise asks for
+    (``gap_slope = ...``) is not text to search, even where a solution sentence is made of such names."""
+    full = _site(tmp_path / "full", solution=True)
+    caption = {"mystnb": {"figure": {"caption": ANSWER}}}
+    leaky = _notebook(tmp_path / "leaky.ipynb", [{"cell_type": "code", "metadata": caption, "source": "..."}])
+    problems = css.check(full, None, [leaky])
+    assert len(problems) == 1 and "leaks a solution of labs/lab.html in" in problems[0]
+    stub_text = (
+        "the_gap_narrows_as = ...\nthe_school_mean_ses_rises = ...\nby_about_two_points_per_unit = ..."
+    )
+    assert css.snippets(ANSWER)[0] in css.normalize(stub_text)  # as a cell's text it would match
+    stub = _notebook(tmp_path / "stub.ipynb", [{"cell_type": "code", "metadata": {}, "source": stub_text}])
+    assert css.check(full, None, [stub]) == []

@@ -1,6 +1,7 @@
 """Check the built student edition against the full one: no solution anywhere, the same numbers.
 
     .venv/bin/python tools/check_student_site.py _build/html _build/student/html
+    .venv/bin/python tools/check_student_site.py _build/html --files _build/assignments/*/student/*.ipynb
 
 ``make student`` runs it after building. It takes the solutions' texts from the full edition's
 pages (every ``<div class="solution ...">``), cuts them into sentences, and looks for each sentence
@@ -13,6 +14,11 @@ words in the full edition's search index.
 Figure, table, exercise and equation numbers (the ``caption-number`` and ``eqno`` of each element
 with an id) must be the same in both editions; only elements inside solutions may be missing.
 
+With ``--files`` (and no student edition) it looks for the solutions' text in those files only:
+``make assignments`` checks the assignments' student notebooks so. A notebook's text is its cells'
+sources, outputs and metadata (where a figure's caption may hide); an answer stub (``x = ...``), which
+shows only the names the exercise asks for, is not text to search.
+
 Exit status 1, with one line per problem, if anything leaks or differs.
 """
 
@@ -22,6 +28,7 @@ import argparse
 import json
 import re
 import sys
+from collections.abc import Sequence
 from html import unescape
 from html.parser import HTMLParser
 from pathlib import Path
@@ -32,6 +39,8 @@ from notebook_export import split_solutions
 VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track", "wbr"}
 TEXT_SUFFIXES = {".html", ".js", ".txt", ".md", ".ipynb", ".json", ".css", ".xml", ".py"}
 MIN_SNIPPET = 30
+# an assignment's answer stub (tools/make_assignments.py): the names an exercise asks for, `name = ...`
+STUB = re.compile(r"\A(\s*[A-Za-z_][\w, ]* = \.\.\.\s*\n?)+\Z")
 
 
 def normalize(text: str) -> str:
@@ -126,14 +135,23 @@ def file_text(path: Path) -> str:
         def text(value: object) -> str:
             return "".join(value) if isinstance(value, list) else str(value)
 
-        parts = []
+        def strings(value: object) -> list[str]:  # every string of a cell's metadata (e.g. a caption)
+            if isinstance(value, dict):
+                return [s for v in value.values() for s in strings(v)]
+            if isinstance(value, list):
+                return [s for v in value for s in strings(v)]
+            return [value] if isinstance(value, str) else []
+
+        parts, metadata = [], []
         for cell in json.loads(raw).get("cells", []):
-            parts.append(text(cell.get("source", "")))
+            if not STUB.match(text(cell.get("source", ""))):
+                parts.append(text(cell.get("source", "")))
+            metadata += strings(cell.get("metadata", {}))  # after all the cells: it has no reading order
             for out in cell.get("outputs", []):
                 parts.append(text(out.get("text", "")))
                 parts += [text(v) for k, v in out.get("data", {}).items() if not k.startswith("image/")]
                 parts += [text(v) for v in out.get("traceback", [])]
-        raw = "\n".join(parts)
+        raw = "\n".join(parts + metadata)
     if path.suffix in (".html", ".ipynb"):
         raw = re.sub(r"<[^>]+>", " ", raw)
     return normalize(raw)
@@ -151,7 +169,11 @@ def stemmer():
     return SearchEnglish({}).stem
 
 
-def check(full: Path, student: Path) -> list[str]:
+def check(full: Path, student: Path | None, files: Sequence[Path] = ()) -> list[str]:
+    """The problems of the student edition ``student`` (None: only the leak check of ``files``).
+
+    ``files`` are more files handed to students, searched for solution text as the site's files
+    are: the assignments' student notebooks (``make assignments``)."""
     problems: list[str] = []
     pages = sorted(
         p.relative_to(full)
@@ -159,7 +181,9 @@ def check(full: Path, student: Path) -> list[str]:
         if "_static" not in p.parts and "_sources" not in p.parts
     )
     full_pages = {p: parse_page(full / p) for p in pages}
-    student_pages = {p: parse_page(student / p) for p in pages if (student / p).is_file()}
+    student_pages = {
+        p: parse_page(student / p) for p in pages if student is not None and (student / p).is_file()
+    }
     outside = normalize(" ".join(" ".join(pt.outside) for pt in full_pages.values()))
 
     # 1. the solutions of the full edition, and the proof that we can find them
@@ -202,18 +226,20 @@ def check(full: Path, student: Path) -> list[str]:
         problems.append("full edition: no solution found at all (is it the full edition?)")
     elif not in_markdown:
         problems.append("full edition: no solution's rendered text found in the Markdown downloads")
-    # 2. no solution text in any text file of the student site
-    for path in sorted(student.rglob("*")):
+    # 2. no solution text in any text file of the student site, nor in the other files given
+    site_files = sorted(student.rglob("*")) if student is not None else []
+    for path in [*site_files, *files]:
         if not path.is_file() or path.suffix not in TEXT_SUFFIXES:
             continue
         text = file_text(path)
         for page, found in solutions:
             hits = [s for s in found if s in text]
             if hits:
-                problems.append(
-                    f"student edition leaks a solution of {page} in {path.relative_to(student)}: "
-                    f"{hits[0][:80]!r}"
-                )
+                where = path.relative_to(student) if path in site_files and student else path
+                problems.append(f"student edition leaks a solution of {page} in {where}: {hits[0][:80]!r}")
+    if student is None:
+        print(f"checked {len(files)} files for the text of {len(solutions)} solutions")
+        return problems
     for page, parsed in student_pages.items():
         if parsed.solutions:
             problems.append(f"student edition: {page} has {len(parsed.solutions)} solution blocks")
@@ -264,10 +290,13 @@ def check(full: Path, student: Path) -> list[str]:
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("full", type=Path)
-    ap.add_argument("student", type=Path)
+    ap.add_argument("full", type=Path, help="the full edition's HTML")
+    ap.add_argument("student", type=Path, nargs="?", help="the student edition's HTML (omit with --files)")
+    ap.add_argument("--files", type=Path, nargs="+", default=[], help="more files handed to students")
     args = ap.parse_args(argv)
-    problems = check(args.full, args.student)
+    if args.student is None and not args.files:
+        ap.error("give the student edition, or --files, to check")
+    problems = check(args.full, args.student, args.files)
     for p in problems:
         print(f"FAIL {p}", file=sys.stderr)
     print("student edition: OK" if not problems else f"student edition: {len(problems)} problems")
